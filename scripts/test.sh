@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs every test: sets up and builds if needed (scripts/setup.sh --no-run), then the C++ tests
+# (GoogleTest, golden files, fuzz-corpus replays) through ctest and the Python reference tests.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+bash scripts/setup.sh --no-run
+echo "==> ctest"
+ctest --test-dir build --output-on-failure -j "$(nproc)"
+echo "==> pytest"
+CIRCUIT_BIN="$root/build/circuit" .venv/bin/python -m pytest -q tests/python
