@@ -60,5 +60,5 @@ cmake --build build -j "$(nproc)"
 # 5. The main job: the embedded induction model's next-token predictions.
 if [ "$run_main" = 1 ]; then
   say "circuit predict induction-2l"
-  build/circuit predict induction-2l --prompt "<bos>The cat sat. The cat" --top 5
+  build/circuit predict induction-2l --prompt "Kx7#pQ2!vR9Kx7#pQ" --top 5
 fi
