@@ -61,6 +61,7 @@ struct ModelConfig {
   bool attn_out_bias = false;              // GPT-2, NeoX
   bool mlp_bias = false;                   // GPT-2, NeoX
   bool tied_embeddings = false;            // unembedding = embedding^T
+  bool unembed_bias = false;               // the unembedding has a bias (our attn-only models)
   float attn_scale = 0.0f;                 // 0 means 1/sqrt(d_head)
 
   int bos_token_id = -1;                   // -1: none
