@@ -1,0 +1,121 @@
+// Drives the ANTLR lexer and parser, checks nesting before parsing, collects comments and
+// attaches `///` doc comments to the declaration that follows them.
+#include "compiler/parse/parser.h"
+
+#include "CircuitLexer.h"
+#include "CircuitParser.h"
+#include "compiler/parse/syntax_errors.h"
+#include "compiler/parse/transformer.h"
+
+namespace circuit::compiler {
+namespace {
+
+using L = circuit_antlr::CircuitLexer;
+
+// Bracket nesting deeper than kMaxNesting would recurse deeply in the generated parser.
+bool check_nesting(const SourceText& source, antlr4::CommonTokenStream& tokens, Diagnostics& diagnostics) {
+  int depth = 0;
+  for (auto* token : tokens.getTokens()) {
+    std::string text = token->getChannel() == 0 ? token->getText() : "";
+    if (text == "(" || text == "[" || text == "{") {
+      if (++depth > kMaxNesting) {
+        uint32_t begin = source.byte_offset(token->getStartIndex());
+        diagnostics.report("E003", make_span(source, begin, begin + 1),
+                           "brackets nested too deeply (more than " + std::to_string(kMaxNesting) + " levels)",
+                           "split the expression with `let` bindings");
+        return false;
+      }
+    } else if (text == ")" || text == "]" || text == "}") {
+      depth = std::max(0, depth - 1);
+    }
+  }
+  return true;
+}
+
+std::string strip_doc(const std::string& text) {
+  std::string body = text.substr(3);
+  if (!body.empty() && body[0] == ' ') body.erase(0, 1);
+  while (!body.empty() && (body.back() == '\r' || body.back() == ' ')) body.pop_back();
+  return body;
+}
+
+}  // namespace
+
+ast::File parse_source(const SourceText& source, Diagnostics& diagnostics) {
+  ast::File empty;
+  empty.source = &source;
+  if (source.invalid_utf8_at >= 0) {
+    uint32_t at = static_cast<uint32_t>(source.invalid_utf8_at);
+    diagnostics.report("E002", make_span(source, at, at + 1), "the file is not valid UTF-8 here",
+                       "save the file as UTF-8");
+    return empty;
+  }
+  antlr4::ANTLRInputStream input;
+  try {
+    input.load(source.text);
+  } catch (const std::exception&) {  // UTF-8 our check accepts but the runtime does not (surrogates)
+    diagnostics.report("E002", make_span(source, 0, 0), "the file is not valid UTF-8", "save the file as UTF-8");
+    return empty;
+  }
+  L lexer(&input);
+  lexer.removeErrorListeners();
+  antlr4::CommonTokenStream tokens(&lexer);
+  tokens.fill();
+  if (!check_nesting(source, tokens, diagnostics)) return empty;
+
+  circuit_antlr::CircuitParser parser(&tokens);
+  SyntaxErrorListener listener(source, diagnostics);
+  parser.removeErrorListeners();
+  parser.addErrorListener(&listener);
+  parser.setErrorHandler(std::make_shared<DeclarationRecovery>());
+  auto* tree = parser.file();
+  if (listener.count() > 0) return empty;
+
+  Transformer transformer(source, diagnostics);
+  ast::File file = transformer.transform_file(tree);
+
+  // Comments, in order; doc comments also go to the declaration right after them.
+  size_t next_decl = 0;
+  std::vector<std::string> pending_docs;
+  for (auto* token : tokens.getTokens()) {
+    size_t type = token->getType();
+    if (type != L::DOC_COMMENT && type != L::LINE_COMMENT && type != L::BLOCK_COMMENT) continue;
+    uint32_t begin = source.byte_offset(token->getStartIndex());
+    std::string text = token->getText();
+    while (!text.empty() && text.back() == '\r') text.pop_back();
+    file.comments.push_back({make_span(source, begin, source.byte_offset(token->getStopIndex() + 1)), text,
+                             type == L::DOC_COMMENT});
+    if (type != L::DOC_COMMENT) continue;
+    while (next_decl < file.decls.size() && file.decls[next_decl].span.end <= begin) ++next_decl;
+    if (next_decl < file.decls.size() && file.decls[next_decl].span.begin > begin)
+      file.decls[next_decl].docs.push_back(strip_doc(text));
+  }
+  return file;
+}
+
+std::string dump_tokens(const SourceText& source) {
+  if (source.invalid_utf8_at >= 0)
+    return source.path + ": not valid UTF-8 at byte " + std::to_string(source.invalid_utf8_at) + "\n";
+  antlr4::ANTLRInputStream input;
+  try {
+    input.load(source.text);
+  } catch (const std::exception&) {
+    return source.path + ": not valid UTF-8\n";
+  }
+  L lexer(&input);
+  lexer.removeErrorListeners();
+  antlr4::CommonTokenStream tokens(&lexer);
+  tokens.fill();
+  std::string out;
+  const auto& vocabulary = lexer.getVocabulary();
+  for (auto* token : tokens.getTokens()) {
+    std::string name = token->getType() == antlr4::Token::EOF ? "EOF" : vocabulary.getSymbolicName(token->getType());
+    if (name.empty()) name = vocabulary.getLiteralName(token->getType());
+    out += std::to_string(token->getLine()) + ":" + std::to_string(token->getCharPositionInLine() + 1) + " " + name;
+    if (token->getType() != antlr4::Token::EOF) out += " " + token->getText();
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace circuit::compiler
