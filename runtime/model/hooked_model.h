@@ -1,0 +1,64 @@
+// HookedModel: a loaded transformer (any family in the family table) that runs a forward
+// pass on a batch of token ids and calls a HookSet at every named hook point. Part of the
+// runtime's model stage and its public entry point: load, forward, read the HookSet's caches.
+// libtorch stays behind a forward declaration and a pimpl.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "runtime/formats/model_config.h"
+#include "runtime/formats/model_source.h"
+#include "runtime/model/runtime_options.h"
+
+namespace at {
+class Tensor;
+}
+
+namespace circuit::rt {
+
+class HookSet;
+struct TokenBatch;
+struct ModelWeights;
+
+// Canonical weight slots (see runtime/model/families.h) to tensors.
+using WeightMap = std::unordered_map<std::string, at::Tensor>;
+
+// Where the unembedding runs: every position, or only the last column (with left padding,
+// every prompt's last token), which skips most of the vocabulary projection.
+enum class LogitsAt { All, Last };
+
+class HookedModel {
+ public:
+  // Loads the weights of a resolved model (safetensors or GGUF) onto options.device in
+  // options.dtype. Errors are one line naming the file and the reason.
+  static HookedModel load(const formats::ModelSource& source, const RuntimeOptions& options = {});
+  // Builds a model from tensors already in canonical slots (tests, trained toy models).
+  static HookedModel from_weights(const formats::ModelConfig& config, WeightMap weights,
+                                  const RuntimeOptions& options = {});
+
+  const formats::ModelConfig& config() const;
+  const RuntimeOptions& options() const;
+  std::int64_t parameter_count() const;
+  // "f32", "bf16", "f16": the dtype the weights are held in.
+  std::string dtype_name() const;
+
+  // Logits [batch, seq, d_vocab] ([batch, 1, d_vocab] with LogitsAt::Last; the final norm's
+  // hook points then see that column only). With hooks, every active point runs its actions;
+  // gradients are tracked only when the HookSet asks for one (otherwise without autograd).
+  at::Tensor forward(const TokenBatch& batch, HookSet* hooks = nullptr,
+                     LogitsAt logits_at = LogitsAt::All) const;
+  // Unpadded [batch, seq] int64 token ids.
+  at::Tensor forward(const at::Tensor& tokens, HookSet* hooks = nullptr) const;
+
+  const ModelWeights& weights() const;
+
+ private:
+  struct Impl;
+  explicit HookedModel(std::shared_ptr<const Impl> impl);
+  std::shared_ptr<const Impl> impl_;
+};
+
+}  // namespace circuit::rt
