@@ -26,8 +26,16 @@ int main(int argc, char** argv) {
   for (auto& entry : entries) entry.setup(app);
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // One line, like every other error: CLI11's own exit() adds a second "Run with --help".
+    std::cerr << "circuit: error: " << e.what() << " (see --help)\n";
+    return e.get_exit_code();
   } catch (const ExitRequest& request) {
     return request.code;
   } catch (const std::exception& e) {
