@@ -1,4 +1,4 @@
-"""Shared pytest fixtures: the `circuit` binary (from $CIRCUIT_BIN, else build-rt/ or build/),
+"""Shared pytest fixtures: the `circuit` binary (from $CIRCUIT_BIN, else build/, else the newest build-*/),
 a runner for it, and a factory of tiny random Hugging Face models saved with save_pretrained
 into a temporary folder (for the runtime's parity tests)."""
 import os
@@ -11,13 +11,16 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def find_circuit_binary():
-    candidates = [os.environ.get("CIRCUIT_BIN")]
-    for d in ("build-rt", "build"):
-        candidates += [str(REPO / d / "circuit"), str(REPO / d / "cli" / "circuit")]
-    for c in candidates:
-        if c and Path(c).is_file() and os.access(c, os.X_OK):
-            return c
-    return None
+    """$CIRCUIT_BIN, else build/circuit, else the newest binary of a developer's build-*/ folder;
+    None when nothing is built. Test modules import this one finder."""
+    env = os.environ.get("CIRCUIT_BIN")
+    if env:
+        return env if Path(env).is_file() and os.access(env, os.X_OK) else None
+    found = [p for d in [REPO / "build", *sorted(REPO.glob("build-*"))]
+             for p in (d / "circuit", d / "cli" / "circuit") if p.is_file() and os.access(p, os.X_OK)]
+    if (REPO / "build" / "circuit") in found:
+        return str(REPO / "build" / "circuit")
+    return str(max(found, key=lambda p: p.stat().st_mtime)) if found else None
 
 
 @pytest.fixture(scope="session")

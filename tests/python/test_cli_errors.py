@@ -23,17 +23,10 @@ SMOLLM = MODELS / "smollm2-135m" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 TOY = MODELS / "induction-2l"
 
 
-def find_binary():
-    candidates = [os.environ.get("CIRCUIT_BIN")]
-    candidates += [str(REPO / d / "circuit") for d in ("build", "build-cli", "build-rt")]
-    candidates += [str(REPO / d / "cli" / "circuit") for d in ("build", "build-cli", "build-rt")]
-    for c in candidates:
-        if c and Path(c).is_file() and os.access(c, os.X_OK):
-            return c
-    return None
+from conftest import find_circuit_binary
 
 
-BIN = find_binary()
+BIN = find_circuit_binary()
 _commands = {}
 
 

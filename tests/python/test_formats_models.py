@@ -13,17 +13,10 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
-def find_binary():
-    candidates = [os.environ.get("CIRCUIT_BIN")] + [
-        str(REPO / d / "circuit") for d in ("build", "build-formats", "build-rt")] + [
-        str(REPO / d / "cli" / "circuit") for d in ("build", "build-formats", "build-rt")]
-    for c in candidates:
-        if c and Path(c).is_file() and os.access(c, os.X_OK):
-            return c
-    return None
+from conftest import find_circuit_binary
 
 
-BIN = find_binary()
+BIN = find_circuit_binary()
 
 
 def run(*args, models=None):

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import find_circuit_binary
+
 jsonschema = pytest.importorskip("jsonschema")
 
 REPO = Path(__file__).resolve().parents[2]
@@ -16,10 +18,10 @@ DATA = REPO / "tests" / "cpp" / "interchange" / "data"
 
 
 def circuit_binary():
-    for c in (os.environ.get("CIRCUIT_BIN"), REPO / "build-ix" / "circuit", REPO / "build" / "circuit"):
-        if c and Path(c).is_file() and os.access(c, os.X_OK):
-            return str(c)
-    pytest.skip("the circuit binary is not built (set CIRCUIT_BIN)")
+    found = find_circuit_binary()
+    if found is None:
+        pytest.skip("the circuit binary is not built (set CIRCUIT_BIN)")
+    return found
 
 
 def run(*args):

@@ -6,19 +6,17 @@ from pathlib import Path
 
 import pytest
 
+from conftest import find_circuit_binary
+
 ROOT = Path(__file__).resolve().parents[2]
 SMOLLM_GGUF = ROOT / "models" / "smollm2-135m" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 def circuit_bin():
-    env = os.environ.get("CIRCUIT_BIN")
-    candidates = [Path(env)] if env else []
-    candidates += [ROOT / "build" / "cli" / "circuit", ROOT / "build" / "circuit",
-                   ROOT / "build-tok" / "cli" / "circuit"]
-    for c in candidates:
-        if c.is_file():
-            return str(c)
-    pytest.skip("the circuit binary is not built (set CIRCUIT_BIN)")
+    found = find_circuit_binary()
+    if found is None:
+        pytest.skip("the circuit binary is not built (set CIRCUIT_BIN)")
+    return found
 
 
 def run(*args):

@@ -8,6 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+from conftest import find_circuit_binary
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
 
@@ -100,14 +102,10 @@ QWEN2_REGEX = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}|"
 
 
 def circuit_bin():
-    env = os.environ.get("CIRCUIT_BIN")
-    candidates = [Path(env)] if env else []
-    candidates += [ROOT / "build" / "cli" / "circuit", ROOT / "build" / "circuit",
-                   ROOT / "build-tok" / "cli" / "circuit"]
-    for c in candidates:
-        if c.is_file():
-            return str(c)
-    pytest.skip("the circuit binary is not built (set CIRCUIT_BIN)")
+    found = find_circuit_binary()
+    if found is None:
+        pytest.skip("the circuit binary is not built (set CIRCUIT_BIN)")
+    return found
 
 
 @pytest.fixture(scope="module")
