@@ -31,6 +31,9 @@ struct CommandRegistrar {
   }
 };
 
+// The command line main() was started with (a command may hand it on to another executable).
+std::vector<std::string>& process_arguments();
+
 // Exit status a command asks for without printing an error (e.g. `circuit fmt --check`).
 struct ExitRequest {
   int code;

@@ -13,10 +13,15 @@ std::vector<CommandEntry>& command_registry() {
   static std::vector<CommandEntry> entries;
   return entries;
 }
+std::vector<std::string>& process_arguments() {
+  static std::vector<std::string> arguments;
+  return arguments;
+}
 }  // namespace circuit::cli
 
 int main(int argc, char** argv) {
   using namespace circuit::cli;
+  process_arguments().assign(argv, argv + argc);
   CLI::App app{"circuit: write, check and run mechanistic-interpretability circuits"};
   app.set_version_flag("--version", std::string("circuit ") + CIRCUIT_VERSION);
   app.require_subcommand(1);

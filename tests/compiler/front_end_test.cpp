@@ -3,7 +3,6 @@
 // check clean on their models.
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -194,20 +193,19 @@ TEST(ModelChecks, CommandLineModelOverridesTheFile) {
   EXPECT_EQ(c->diagnostics.all()[0].hint, "toy has 2 layers (0..1)");
 }
 
-TEST(Performance, TenThousandLinesCheckQuickly) {
+// A 10,000-line file checks cleanly (its speed is measured in bench/check_speed.py, not here).
+TEST(LargeFile, TenThousandLinesCheckCleanly) {
   std::string text;
   for (int i = 0; i < 2500; ++i) {
     std::string n = std::to_string(i);
     text += "/// circuit " + n + "\ncircuit c" + n + " {\n  head 0." + std::to_string(i % 4) +
             " -> head 1.0.k\n}\n";
   }
-  auto start = std::chrono::steady_clock::now();
   CompileOptions options;
   auto c = check_text("big.circuit", text, options);
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_FALSE(c->diagnostics.has_errors()) << render_text(c->diagnostics.all());
-  EXPECT_LT(seconds, 5.0);  // the goal is 1 s on one core; the bound leaves room for loaded CI machines
-  std::printf("checked 10,000 lines in %.3f s\n", seconds);
+  ASSERT_NE(c->program.main(), nullptr);
+  EXPECT_EQ(c->program.main()->file.decls.size(), 2500u);
 }
 
 }  // namespace
