@@ -3,7 +3,7 @@
 one (smollm2-135m), by short name, folder and .gguf path, in text and --json.
 (test_cli_hf_parity.py compares `predict` and `generate` on SmolLM2 with Hugging Face.)
 
-The binary comes from $CIRCUIT_BIN, else build/, build-cli/, build-rt/; tests skip when it, a
+The binary comes from conftest.find_circuit_binary ($CIRCUIT_BIN, else build/); tests skip when it, a
 model or a command is missing."""
 import json
 import os
@@ -18,9 +18,7 @@ MODELS = REPO / "models"
 SMOLLM = MODELS / "smollm2-135m" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 TOY = MODELS / "induction-2l"
 
-
 from conftest import find_circuit_binary
-
 
 BIN = find_circuit_binary()
 _commands = {}

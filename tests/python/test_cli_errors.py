@@ -6,7 +6,7 @@ a non-zero exit status, and no crash (no signal, no `terminate called`, no libto
 The bad files are made here, in temporary folders, from the real models (models/ is never
 written): a truncated copy of the SmolLM2 GGUF, a copy with a tensor's type or offset patched,
 a safetensors with an offset past its end, a config.json missing a field, and so on.
-The binary comes from $CIRCUIT_BIN, else build/, build-cli/, build-rt/; tests skip when it, a
+The binary comes from conftest.find_circuit_binary ($CIRCUIT_BIN, else build/); tests skip when it, a
 model or a command is missing."""
 import json
 import os
@@ -22,9 +22,7 @@ MODELS = REPO / "models"
 SMOLLM = MODELS / "smollm2-135m" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 TOY = MODELS / "induction-2l"
 
-
 from conftest import find_circuit_binary
-
 
 BIN = find_circuit_binary()
 _commands = {}

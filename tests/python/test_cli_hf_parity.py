@@ -4,7 +4,7 @@ tokens and probabilities (within 1e-4) as transformers loading the same GGUF (de
 HF's own GGUF loader, fp32), and greedy `circuit generate` continues the prompt with the same
 tokens. HF's model is loaded once for the module (the slow part: ~10 s of CPU).
 
-The binary comes from $CIRCUIT_BIN, else build/, build-cli/, build-rt/; tests skip when it, the
+The binary comes from conftest.find_circuit_binary ($CIRCUIT_BIN, else build/); tests skip when it, the
 GGUF, a command or transformers/gguf is missing."""
 import json
 import os
@@ -22,9 +22,7 @@ FRANCE = "The capital of France is"
 # vocabulary). Loading that tokenizer takes ~10 s, so its answer is written down here.
 FRANCE_IDS = [504, 3575, 282, 4649, 314]
 
-
 from conftest import find_circuit_binary
-
 
 BIN = find_circuit_binary()
 

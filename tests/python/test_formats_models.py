@@ -1,6 +1,6 @@
 """End-to-end checks of model resolution (runtime/formats/model_source) through the CLI:
 `circuit models` over a models folder, and the error for an unknown model name.
-The binary comes from $CIRCUIT_BIN, else the first build dir that has one; tests skip when the
+The binary comes from conftest.find_circuit_binary ($CIRCUIT_BIN, else build/); tests skip when the
 binary lacks the commands (a build without libtorch has no `models`)."""
 import json
 import os
@@ -12,9 +12,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
-
 from conftest import find_circuit_binary
-
 
 BIN = find_circuit_binary()
 
