@@ -6,10 +6,12 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime/formats/edit_distance.h"
+
 namespace circuit::compiler {
 
-// Levenshtein distance (insertions, deletions, substitutions; transpositions count 1).
-int edit_distance(std::string_view a, std::string_view b);
+// The distance itself is the formats layer's (one measure for every hint in the project).
+using formats::edit_distance;
 
 // The candidate nearest to `name`, or "" when none is within about a third of its length.
 std::string closest_name(std::string_view name, const std::vector<std::string>& candidates);

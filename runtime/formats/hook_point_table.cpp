@@ -1,5 +1,7 @@
 #include "runtime/formats/hook_point_table.h"
 
+#include "runtime/formats/edit_distance.h"
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -78,21 +80,6 @@ std::vector<HookPointSpec> build_table() {
     if (static_cast<size_t>(t[i].kind) != i) throw std::logic_error("hook point table out of order");
   }
   return t;
-}
-
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
 }
 
 // '*' matches any run of characters.
