@@ -45,23 +45,19 @@ void run_generate(const GenerateArgs& a) {
   const auto& c = loaded.model.config();
   auto ids = encode_prompt(loaded, a.prompt);
   const size_t prompt_len = ids.size();
-  if (c.n_ctx > 0 && static_cast<int>(prompt_len) > c.n_ctx) {
-    throw std::invalid_argument("the prompt is " + std::to_string(prompt_len) + " tokens but " +
-                                loaded.source.name + " accepts at most " + std::to_string(c.n_ctx));
-  }
+  auto batch = rt::make_token_batch({ids}, c);  // refuses a prompt longer than the context
   auto gen = at::make_generator<at::CPUGeneratorImpl>(a.seed);
   bool context_full = false;
   for (int step = 0; step < a.max_tokens; ++step) {
-    // The last generated token may sit at position n_ctx: it was predicted from n_ctx tokens.
-    if (c.n_ctx > 0 && static_cast<int>(ids.size()) >= c.n_ctx) {
-      context_full = true;
-      break;
-    }
-    auto batch = rt::make_token_batch({ids}, c);
     auto logits = loaded.model.forward(batch, nullptr, rt::LogitsAt::Last).select(1, -1).select(0, 0).to(at::kCPU, at::kFloat);
     int64_t next = choose(logits, a, gen);
     ids.push_back(next);
     if (next == c.eos_token_id) break;
+    if (c.n_ctx > 0 && static_cast<int>(ids.size()) >= c.n_ctx) {
+      context_full = step + 1 < a.max_tokens;
+      break;
+    }
+    batch = rt::make_token_batch({ids}, c);
   }
   std::vector<int> generated(ids.begin() + static_cast<long>(prompt_len), ids.end());
   const std::string text = loaded.tokenizer->decode(generated);
