@@ -7,11 +7,15 @@
 #pragma once
 
 #include "compiler/driver/compilation.h"
+#include "compiler/lower/measured_values.h"
 #include "compiler/plan/hook_plan.h"
 
 namespace circuit::compiler {
 
-// `c` must have no errors and a model with a tokenizer (E050 otherwise).
-plan::HookPlan lower_program(const Compilation& c, Diagnostics& diagnostics);
+// `c` must have no errors and a model with a tokenizer (E050 otherwise). `measured` holds what
+// earlier stages measured; what still depends on an unmeasured value is left for a later
+// stage (W050 when `report_pending`, as `circuit compile` wants).
+plan::HookPlan lower_program(const Compilation& c, Diagnostics& diagnostics, const MeasuredValues& measured = {},
+                             bool report_pending = true);
 
 }  // namespace circuit::compiler

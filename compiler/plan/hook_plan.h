@@ -197,7 +197,68 @@ struct Experiment {
   std::vector<std::string> passes;
   std::vector<std::string> sweeps;
   bool report = true;
+  std::vector<std::string> analyses;
   bool operator==(const Experiment&) const = default;
+};
+
+// An analysis the runtime's analysis layer (runtime/analysis/) runs as a whole, choosing its own
+// forwards and backwards: head detectors, logit lens, direct logit attribution, path patching,
+// attribution patching, EAP, EAP-IG, ACDC, and the measures of a circuit. Every argument is
+// concrete. Nodes and edges are named as MIB / EAP-IG name them (interchange/circuit_document.h):
+// nodes "input", "a{l}.h{h}", "m{l}", "logits"; a receiver that is a head's input carries
+// "<q>", "<k>" or "<v>" ("a1.h3<k>"); an edge is "{sender}->{receiver}" ("a0.h1->a1.h3<k>").
+enum class AnalysisKind {
+  PreviousTokenScore,   // per head: mean attention from each position to the one before
+  InductionScore,       // per head: attention to the token after an earlier copy (repeated halves)
+  DuplicateTokenScore,  // per head: attention to earlier copies of the current token
+  CopyingScore,         // per head: how much its OV circuit raises the attended token's logit
+  LogitLens,            // per layer: the residual stream unembedded; the metric per layer
+  Dla,                  // per head and MLP (in `nodes`, or all): direct effect on the metric
+  PathPatching,         // per sender in `nodes`: effect through `receivers` only
+  AttributionPatching,  // per node in `nodes` (or all heads): gradient x (corrupt - clean)
+  Eap,                  // per edge of the full graph: gradient x activation difference
+  EapIg,                // EAP with `steps` integrated-gradient steps on the input
+  Acdc,                 // pruned circuit: edges whose removal changes the metric < threshold
+  Faithfulness,         // metric with every edge outside `edges` ablated, over the full model's
+  Completeness,         // 1 - (metric with `edges` ablated) / full, the MIB-style complement
+  Minimality,           // the smallest relative drop from removing one edge of `edges`
+  CircuitCurve,         // MIB's CPR and CMD: faithfulness over top-k circuits of `edge_scores`
+};
+
+// How an analysis takes a component out: patch it from the corrupt prompts, or mean-ablate
+// it over the clean prompts (when the task has no corrupt prompts).
+enum class Ablation { Patch, Mean, Zero };
+
+struct Analysis {
+  std::string name;
+  AnalysisKind kind = AnalysisKind::Dla;
+  std::string batch;          // the clean prompts
+  std::string corrupt_batch;  // patch source, row-aligned with `batch`; "" when none
+  std::optional<Metric> metric;  // answers/positions as in a pass metric (per batch row)
+  std::vector<std::string> nodes;      // components the analysis scores or keeps; empty: all
+  std::vector<std::string> receivers;  // PathPatching: where the senders' effect is let in
+  std::vector<std::string> edges;      // a circuit for the circuit measures
+  std::vector<double> edge_scores;     // CircuitCurve: a score per edge of `edges`
+  Positions positions;  // positions the analysis reads or intervenes at; empty: all
+  Ablation ablation = Ablation::Patch;
+  int top = 0;          // Eap/EapIg: edges kept in the reported circuit (0: all, scores only)
+  int steps = 0;        // EapIg: integrated-gradient steps (0: the default, 5)
+  double threshold = 0.0;  // Acdc
+  bool operator==(const Analysis&) const = default;
+};
+
+// A claim (`expect ... >= 0.8`): the value an experiment measures (its metric mean, or its
+// single value) compared with a threshold. `constant` holds a value known while lowering
+// (count of a fixed set).
+struct Claim {
+  std::string name;        // "expect.27" (the line of the source)
+  std::string expression;  // as written: "faithfulness(induction on repeated_tokens, ...)"
+  std::string comparator;  // < <= > >= == !=
+  double threshold = 0.0;
+  std::string experiment;  // whose value it reads; "" when `constant` is set
+  std::optional<double> constant;
+  std::string location;    // "examples/induction.circuit:27:1"
+  bool operator==(const Claim&) const = default;
 };
 
 struct HookPlan {
@@ -206,6 +267,8 @@ struct HookPlan {
   std::vector<Pass> passes;
   std::vector<Sweep> sweeps;
   std::vector<Experiment> experiments;
+  std::vector<Analysis> analyses;
+  std::vector<Claim> claims;
   std::string source;  // provenance: the .circuit file (or tool) it came from; may be empty
   bool operator==(const HookPlan&) const = default;
 };
@@ -214,15 +277,20 @@ struct HookPlan {
 const char* action_name(Action action);
 const char* metric_kind_name(MetricKind kind);
 const char* pad_side_name(PadSide side);
+const char* analysis_kind_name(AnalysisKind kind);  // "previous_token_score", "eap_ig", ...
+const char* ablation_name(Ablation ablation);        // "patch", "mean", "zero"
 std::optional<Action> parse_action(std::string_view name);
 std::optional<MetricKind> parse_metric_kind(std::string_view name);
 std::optional<PadSide> parse_pad_side(std::string_view name);
+std::optional<AnalysisKind> parse_analysis_kind(std::string_view name);
+std::optional<Ablation> parse_ablation(std::string_view name);
 
 // Lookups by name; nullptr when absent.
 const TokenBatch* find_batch(const HookPlan& plan, std::string_view name);
 const Pass* find_pass(const HookPlan& plan, std::string_view name);
 Pass* find_pass(HookPlan& plan, std::string_view name);
 const Sweep* find_sweep(const HookPlan& plan, std::string_view name);
+const Analysis* find_analysis(const HookPlan& plan, std::string_view name);
 
 // Rows a pass runs over (n_rows, or its batch's row count); 0 if the batch is missing.
 int pass_row_count(const HookPlan& plan, const Pass& pass);

@@ -23,6 +23,30 @@ class HookSet;
 struct TokenBatch;
 struct ModelWeights;
 
+// Where a resumed forward starts: the first block it runs and the first column it computes.
+struct ResumePoint {
+  int layer = 0;
+  std::int64_t first_column = 0;
+};
+
+// Per-layer state of a forward over one batch (see HookedModel::forward_with_cache). Opaque:
+// its tensors live behind a pimpl; it knows the batch it was made from.
+class PrefixCache {
+ public:
+  PrefixCache();
+  ~PrefixCache();
+  PrefixCache(PrefixCache&&) noexcept;
+  PrefixCache& operator=(PrefixCache&&) noexcept;
+  const TokenBatch& batch() const;
+  std::int64_t bytes() const;  // memory it holds
+  struct Data;
+  Data& data();
+  const Data& data() const;
+
+ private:
+  std::unique_ptr<Data> data_;
+};
+
 // Canonical weight slots (see runtime/model/families.h) to tensors.
 using WeightMap = std::unordered_map<std::string, at::Tensor>;
 
@@ -54,6 +78,26 @@ class HookedModel {
   at::Tensor forward(const at::Tensor& tokens, HookSet* hooks = nullptr) const;
 
   const ModelWeights& weights() const;
+
+  // --- Resuming from a clean run (the plan executor's cache reuse; generate's KV cache) ---
+  // An intervention at layer L and column p cannot change anything below layer L, nor (the
+  // model being causal) any column before p. A PrefixCache keeps, from one forward over a
+  // batch, each layer's resid_pre and the keys and values attention reads (after rotary), so a
+  // later forward over rows of the same batch can start at (layer, first_column), computing
+  // only columns [first_column, seq) and attending to the cached keys and values of the
+  // columns before. Columns are padded-batch columns (TokenBatch::column).
+  //
+  // Hooks in a resumed forward see activations covering columns [first_column, seq) only; a
+  // Selection's non-negative positions stay absolute columns (the model shifts them) and
+  // negative ones count from the end as before.
+  PrefixCache forward_with_cache(const TokenBatch& batch, HookSet* hooks = nullptr,
+                                 LogitsAt logits_at = LogitsAt::All,
+                                 at::Tensor* logits = nullptr) const;
+  // `rows[t]` is the cache row that forward row t repeats (a stacked sweep repeats prompts).
+  // Returns logits for columns [first_column, seq) ([batch, 1, d_vocab] with LogitsAt::Last).
+  at::Tensor forward_from(const PrefixCache& cache, const std::vector<std::int64_t>& rows,
+                          ResumePoint from, HookSet* hooks = nullptr,
+                          LogitsAt logits_at = LogitsAt::All) const;
 
  private:
   struct Impl;
