@@ -1,5 +1,6 @@
-// `circuit compile FILE --emit ast|plan|tokens [-O0|-O1] [--dump-after PASS] [-o F]`: the
-// compiler's intermediate forms (tokens, the AST as JSON, the hook plan as JSON).
+// `circuit compile FILE --emit ast|plan|tokens [-O0|-O1] [--dump-after PASS] [--measured M] [-o F]`:
+// the compiler's intermediate forms (tokens, the AST as JSON, the hook plan as JSON). The plan
+// is stage 1 of a run, or a later stage given what earlier ones measured (--measured).
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
@@ -13,6 +14,7 @@
 #include "compiler/diagnostics/render.h"
 #include "compiler/driver/compilation.h"
 #include "compiler/lower/lower.h"
+#include "compiler/lower/measured_values_json.h"
 #include "compiler/optimize/optimize_plan.h"
 #include "compiler/plan/plan_json.h"
 #include "compiler/plan/validate_plan.h"
@@ -27,6 +29,7 @@ struct CompileArgs {
   std::string model;
   int level = 1;
   std::string dump_after;
+  std::string measured;
 };
 
 std::string read_text(const std::string& path) {
@@ -56,7 +59,8 @@ void run_compile(const CompileArgs& args) {
       result = ast::to_json(c->program.main()->file).dump(2) + "\n";
     } else {
       Diagnostics lowering;
-      circuit::plan::HookPlan hook_plan = lower_program(*c, lowering);
+      MeasuredValues measured = args.measured.empty() ? MeasuredValues{} : read_measured_file(args.measured);
+      circuit::plan::HookPlan hook_plan = lower_program(*c, lowering, measured);
       std::cerr << render_text(lowering.all());
       if (lowering.has_errors()) throw circuit::cli::ExitRequest{1};
       circuit::plan::validate_plan(hook_plan);  // a lowering bug is an error here, not in the runtime
@@ -91,6 +95,9 @@ circuit::cli::CommandRegistrar reg{21, "compile", [](CLI::App& app) {
   cmd->add_option("--dump-after", args->dump_after, "print the plan after this optimizer pass (stderr)");
   cmd->add_option("-o,--output", args->output, "write to this file instead of stdout");
   cmd->add_option("--model", args->model, "run on this model instead of the file's `model`");
+  cmd->add_option("--measured", args->measured,
+                  "JSON of what earlier stages measured (scores, circuits, edge_scores, values, done): "
+                  "lower the next stage");
   cmd->callback([args] { run_compile(*args); });
 }};
 

@@ -112,10 +112,14 @@ constexpr DiagnosticCode kCodes[] = {
      "A definition hides a built-in function or a name imported with use; later uses of the\n"
      "name mean the local definition.\n"},
     {"W050", "left out of the hook plan",
-     "The plan is data the runtime executes as is. Sets known only after a measurement\n"
-     "(where, top()), discovery algorithms (EAP, ACDC), head detectors and circuit measures\n"
-     "(faithfulness...) are computed by the runtime's analysis layer, so `--emit plan` leaves\n"
-     "them out and says so. The file itself is fine.\n"},
+     "A program runs in stages: the plan holds what can be lowered now, the runtime runs it,\n"
+     "and what it measured lets the next stage lower the rest. A selector (`heads 1.* where\n"
+     "s > 0.4`, `top(s, 5)`), a circuit found by eap/eap_ig/acdc, and everything built on\n"
+     "them (circuits, measures, claims) wait for those measurements, so `circuit compile\n"
+     "--emit plan` (stage 1) leaves them out and says which measurement each waits for;\n"
+     "`circuit run` lowers them in a later stage. `circuit compile --measured FILE.json`\n"
+     "lowers a later stage by hand. The file itself is fine. The warning also names the few\n"
+     "constructs that cannot be lowered at all (e.g. add() with a measured vector).\n"},
 };
 
 }  // namespace

@@ -16,8 +16,19 @@ bool reports_something(const Pass& p) {
 }  // namespace
 
 HookPlan drop_dead(HookPlan plan, const OptimizeOptions&) {
-  std::erase_if(plan.experiments, [](const Experiment& e) { return !e.report; });
+  // A claim reads its experiment's value, so that experiment stays even when unreported.
+  std::set<std::string> claimed;
+  for (const Claim& c : plan.claims)
+    if (!c.experiment.empty()) claimed.insert(c.experiment);
+  std::erase_if(plan.experiments, [&](const Experiment& e) { return !e.report && !claimed.count(e.name); });
   const bool everything_is_root = plan.experiments.empty();
+  // Analyses run when a live experiment lists them (all of them in a plan without experiments);
+  // they name batches, never passes, and no optimizer pass removes a batch.
+  if (!everything_is_root) {
+    std::set<std::string> live_analyses;
+    for (const Experiment& e : plan.experiments) live_analyses.insert(e.analyses.begin(), e.analyses.end());
+    std::erase_if(plan.analyses, [&](const Analysis& a) { return !live_analyses.count(a.name); });
+  }
   std::set<std::string> root_passes, live_sweeps;
   for (const Experiment& e : plan.experiments) {
     root_passes.insert(e.passes.begin(), e.passes.end());

@@ -17,6 +17,8 @@ namespace circuit::plan {
 
 // Calls `visit` on every field that names a pass: intervention sources, kl references,
 // normalization baselines, cache_from, sweep targets and sources, experiment pass lists.
+// Analyses name batches, never passes (their metrics carry no reference or baseline pass), so
+// renaming or dropping passes never touches them.
 void for_each_pass_reference(HookPlan& plan, const std::function<void(std::string&)>& visit);
 
 // Rewrites references through `renamed` (old name -> new name) and drops repeated names from

@@ -25,6 +25,30 @@ constexpr std::array<std::pair<MetricKind, const char*>, 5> kMetrics{{
     {MetricKind::Accuracy, "accuracy"},
 }};
 
+constexpr std::array<std::pair<AnalysisKind, const char*>, 15> kAnalyses{{
+    {AnalysisKind::PreviousTokenScore, "previous_token_score"},
+    {AnalysisKind::InductionScore, "induction_score"},
+    {AnalysisKind::DuplicateTokenScore, "duplicate_token_score"},
+    {AnalysisKind::CopyingScore, "copying_score"},
+    {AnalysisKind::LogitLens, "logit_lens"},
+    {AnalysisKind::Dla, "dla"},
+    {AnalysisKind::PathPatching, "path_patching"},
+    {AnalysisKind::AttributionPatching, "attribution_patching"},
+    {AnalysisKind::Eap, "eap"},
+    {AnalysisKind::EapIg, "eap_ig"},
+    {AnalysisKind::Acdc, "acdc"},
+    {AnalysisKind::Faithfulness, "faithfulness"},
+    {AnalysisKind::Completeness, "completeness"},
+    {AnalysisKind::Minimality, "minimality"},
+    {AnalysisKind::CircuitCurve, "circuit_curve"},
+}};
+
+constexpr std::array<std::pair<Ablation, const char*>, 3> kAblations{{
+    {Ablation::Patch, "patch"},
+    {Ablation::Mean, "mean"},
+    {Ablation::Zero, "zero"},
+}};
+
 template <typename Enum, size_t N>
 const char* name_of(const std::array<std::pair<Enum, const char*>, N>& table, Enum value) {
   for (const auto& [v, name] : table)
@@ -51,12 +75,18 @@ auto find_named(Vec& items, std::string_view name) -> decltype(&items[0]) {
 
 const char* action_name(Action action) { return name_of(kActions, action); }
 const char* metric_kind_name(MetricKind kind) { return name_of(kMetrics, kind); }
+const char* analysis_kind_name(AnalysisKind kind) { return name_of(kAnalyses, kind); }
+const char* ablation_name(Ablation ablation) { return name_of(kAblations, ablation); }
 const char* pad_side_name(PadSide side) { return side == PadSide::Left ? "left" : "right"; }
 
 std::optional<Action> parse_action(std::string_view name) { return parse_name(kActions, name); }
 std::optional<MetricKind> parse_metric_kind(std::string_view name) {
   return parse_name(kMetrics, name);
 }
+std::optional<AnalysisKind> parse_analysis_kind(std::string_view name) {
+  return parse_name(kAnalyses, name);
+}
+std::optional<Ablation> parse_ablation(std::string_view name) { return parse_name(kAblations, name); }
 std::optional<PadSide> parse_pad_side(std::string_view name) {
   if (name == "right") return PadSide::Right;
   if (name == "left") return PadSide::Left;
@@ -72,6 +102,10 @@ const Pass* find_pass(const HookPlan& plan, std::string_view name) {
 Pass* find_pass(HookPlan& plan, std::string_view name) { return find_named(plan.passes, name); }
 const Sweep* find_sweep(const HookPlan& plan, std::string_view name) {
   return find_named(plan.sweeps, name);
+}
+
+const Analysis* find_analysis(const HookPlan& plan, std::string_view name) {
+  return find_named(plan.analyses, name);
 }
 
 int pass_row_count(const HookPlan& plan, const Pass& pass) {

@@ -81,6 +81,31 @@ json annotations_to_json(const PassAnnotations& a) {
   return out;
 }
 
+json analysis_to_json(const Analysis& a) {
+  json out = {{"name", a.name}, {"kind", analysis_kind_name(a.kind)}, {"batch", a.batch}};
+  if (!a.corrupt_batch.empty()) out["corrupt_batch"] = a.corrupt_batch;
+  if (a.metric) out["metric"] = metric_to_json(*a.metric);
+  if (!a.nodes.empty()) out["nodes"] = a.nodes;
+  if (!a.receivers.empty()) out["receivers"] = a.receivers;
+  if (!a.edges.empty()) out["edges"] = a.edges;
+  if (!a.edge_scores.empty()) out["edge_scores"] = a.edge_scores;
+  if (!a.positions.all()) out["positions"] = positions_to_json(a.positions);
+  if (a.ablation != Ablation::Patch) out["ablation"] = ablation_name(a.ablation);
+  if (a.top != 0) out["top"] = a.top;
+  if (a.steps != 0) out["steps"] = a.steps;
+  if (a.threshold != 0.0) out["threshold"] = a.threshold;
+  return out;
+}
+
+json claim_to_json(const Claim& c) {
+  json out = {{"name", c.name}, {"expression", c.expression}, {"comparator", c.comparator},
+              {"threshold", c.threshold}};
+  if (!c.experiment.empty()) out["experiment"] = c.experiment;
+  if (c.constant) out["constant"] = *c.constant;
+  if (!c.location.empty()) out["location"] = c.location;
+  return out;
+}
+
 }  // namespace
 
 json pass_to_json(const Pass& p) {
@@ -383,14 +408,59 @@ Sweep read_sweep(const json& v, const std::string& path) {
   return s;
 }
 
+Analysis read_analysis(const json& v, const std::string& path) {
+  const json& o = object(v, path, {"name", "kind", "batch", "corrupt_batch", "metric", "nodes", "receivers",
+                                   "edges", "edge_scores", "positions", "ablation", "top", "steps", "threshold"});
+  Analysis a;
+  a.name = read_string(required(o, path, "name"), at(path, "name"));
+  const std::string kind = read_string(required(o, path, "kind"), at(path, "kind"));
+  auto parsed = parse_analysis_kind(kind);
+  if (!parsed) throw PlanError(at(path, "kind"), "unknown analysis kind '" + kind + "'");
+  a.kind = *parsed;
+  a.batch = read_string(required(o, path, "batch"), at(path, "batch"));
+  opt(o, path, "corrupt_batch", a.corrupt_batch, read_string);
+  if (const json* m = field(o, "metric")) a.metric = read_metric(*m, at(path, "metric"));
+  opt(o, path, "nodes", a.nodes, read_strings);
+  opt(o, path, "receivers", a.receivers, read_strings);
+  opt(o, path, "edges", a.edges, read_strings);
+  opt(o, path, "edge_scores", a.edge_scores,
+      [](const json& l, const std::string& lp) { return read_list(l, lp, read_double); });
+  opt(o, path, "positions", a.positions, read_positions);
+  if (const json* ab = field(o, "ablation")) {
+    const std::string name = read_string(*ab, at(path, "ablation"));
+    auto parsed_ablation = parse_ablation(name);
+    if (!parsed_ablation) throw PlanError(at(path, "ablation"), "expected \"patch\", \"mean\" or \"zero\"");
+    a.ablation = *parsed_ablation;
+  }
+  opt(o, path, "top", a.top, read_int);
+  opt(o, path, "steps", a.steps, read_int);
+  opt(o, path, "threshold", a.threshold, read_double);
+  return a;
+}
+
+Claim read_claim(const json& v, const std::string& path) {
+  const json& o = object(v, path, {"name", "expression", "comparator", "threshold", "experiment", "constant",
+                                   "location"});
+  Claim c;
+  c.name = read_string(required(o, path, "name"), at(path, "name"));
+  c.expression = read_string(required(o, path, "expression"), at(path, "expression"));
+  c.comparator = read_string(required(o, path, "comparator"), at(path, "comparator"));
+  c.threshold = read_double(required(o, path, "threshold"), at(path, "threshold"));
+  opt(o, path, "experiment", c.experiment, read_string);
+  if (const json* k = field(o, "constant")) c.constant = read_double(*k, at(path, "constant"));
+  opt(o, path, "location", c.location, read_string);
+  return c;
+}
+
 Experiment read_experiment(const json& v, const std::string& path) {
-  const json& o = object(v, path, {"name", "kind", "passes", "sweeps", "report"});
+  const json& o = object(v, path, {"name", "kind", "passes", "sweeps", "report", "analyses"});
   Experiment e;
   e.name = read_string(required(o, path, "name"), at(path, "name"));
   opt(o, path, "kind", e.kind, read_string);
   opt(o, path, "passes", e.passes, read_strings);
   opt(o, path, "sweeps", e.sweeps, read_strings);
   opt(o, path, "report", e.report, read_bool);
+  opt(o, path, "analyses", e.analyses, read_strings);
   return e;
 }
 
@@ -455,16 +525,27 @@ nlohmann::json plan_to_json(const HookPlan& plan) {
       if (!e.passes.empty()) exp["passes"] = e.passes;
       if (!e.sweeps.empty()) exp["sweeps"] = e.sweeps;
       if (!e.report) exp["report"] = false;
+      if (!e.analyses.empty()) exp["analyses"] = e.analyses;
       experiments.push_back(std::move(exp));
     }
     out["experiments"] = std::move(experiments);
+  }
+  if (!plan.analyses.empty()) {
+    json analyses = json::array();
+    for (const Analysis& a : plan.analyses) analyses.push_back(analysis_to_json(a));
+    out["analyses"] = std::move(analyses);
+  }
+  if (!plan.claims.empty()) {
+    json claims = json::array();
+    for (const Claim& c : plan.claims) claims.push_back(claim_to_json(c));
+    out["claims"] = std::move(claims);
   }
   return out;
 }
 
 HookPlan plan_from_json(const nlohmann::json& j) {
   const json& o = object(j, "", {"format", "version", "source", "model", "batches", "passes",
-                                 "sweeps", "experiments"});
+                                 "sweeps", "experiments", "analyses", "claims"});
   const std::string format = read_string(required(o, "", "format"), "format");
   if (format != kPlanFormat)
     throw PlanError("format", "expected \"" + std::string(kPlanFormat) + "\", got \"" + format + "\"");
@@ -481,6 +562,10 @@ HookPlan plan_from_json(const nlohmann::json& j) {
       [](const json& l, const std::string& lp) { return read_list(l, lp, read_sweep); });
   opt(o, "", "experiments", plan.experiments,
       [](const json& l, const std::string& lp) { return read_list(l, lp, read_experiment); });
+  opt(o, "", "analyses", plan.analyses,
+      [](const json& l, const std::string& lp) { return read_list(l, lp, read_analysis); });
+  opt(o, "", "claims", plan.claims,
+      [](const json& l, const std::string& lp) { return read_list(l, lp, read_claim); });
   return plan;
 }
 

@@ -8,6 +8,7 @@
 #include <set>
 #include <string_view>
 
+#include "compiler/plan/graph_ids.h"
 #include "compiler/plan/json_path.h"
 #include "compiler/plan/model_shape.h"
 #include "compiler/plan/plan_error.h"
@@ -48,8 +49,10 @@ class Checker {
     for (size_t i = 0; i < plan_.batches.size() && !full(); ++i) check_batch(plan_.batches[i], at("batches", i));
     for (size_t i = 0; i < plan_.passes.size() && !full(); ++i) check_pass(plan_.passes[i], at("passes", i));
     for (size_t i = 0; i < plan_.sweeps.size() && !full(); ++i) check_sweep(plan_.sweeps[i], at("sweeps", i));
+    for (size_t i = 0; i < plan_.analyses.size() && !full(); ++i) check_analysis(plan_.analyses[i], at("analyses", i));
     for (size_t i = 0; i < plan_.experiments.size() && !full(); ++i)
       check_experiment(plan_.experiments[i], at("experiments", i));
+    for (size_t i = 0; i < plan_.claims.size() && !full(); ++i) check_claim(plan_.claims[i], at("claims", i));
     if (!full()) check_cycles();
     if (!full()) check_totals();
     return issues_;
@@ -107,6 +110,8 @@ class Checker {
     unique_names(plan_.passes, "passes");
     unique_names(plan_.sweeps, "sweeps");
     unique_names(plan_.experiments, "experiments");
+    unique_names(plan_.analyses, "analyses");
+    unique_names(plan_.claims, "claims");
     if (static_cast<int64_t>(plan_.batches.size()) > limits_.max_passes)
       issue("batches", "more than " + std::to_string(limits_.max_passes) + " batches");
   }
@@ -357,7 +362,8 @@ class Checker {
 
   // ---- passes -------------------------------------------------------------------------------
 
-  void check_metric(const Metric& m, const RowContext& ctx, const std::string& path) {
+  // `own_baselines`: an analysis's metric, whose kl reference is the analysis's own clean run.
+  void check_metric(const Metric& m, const RowContext& ctx, const std::string& path, bool own_baselines = false) {
     check_positions(m.position, ctx, at(path, "position"), true);
     const size_t n = ctx.batch->rows.size();
     auto token_list = [&](const std::vector<int32_t>& ids, const char* key, bool needed) {
@@ -377,6 +383,7 @@ class Checker {
     };
     token_list(m.answers, "answers", m.kind != MetricKind::Kl);
     token_list(m.wrong_answers, "wrong_answers", m.kind == MetricKind::LogitDiff);
+    if (own_baselines) return;
     if (m.kind == MetricKind::Kl) {
       if (m.reference_pass.empty()) issue(path, "kl needs a reference_pass");
       else if (const Pass* ref = find_pass(plan_, m.reference_pass); !ref)
@@ -486,7 +493,154 @@ class Checker {
     for (size_t i = 0; i < s.positions.size(); ++i) check_position_index(s.positions[i], ctx, at(at(path, "positions"), i));
   }
 
+  // ---- analyses and claims -----------------------------------------------------------------
+
+  // Kinds that take components out (patching from the corrupt batch, or mean/zero ablation).
+  static bool ablates(AnalysisKind k) {
+    return k == AnalysisKind::PathPatching || k == AnalysisKind::AttributionPatching || k == AnalysisKind::Eap ||
+           k == AnalysisKind::EapIg || k == AnalysisKind::Acdc || k == AnalysisKind::Faithfulness ||
+           k == AnalysisKind::Completeness || k == AnalysisKind::Minimality || k == AnalysisKind::CircuitCurve;
+  }
+  static bool is_detector(AnalysisKind k) {
+    return k == AnalysisKind::PreviousTokenScore || k == AnalysisKind::InductionScore ||
+           k == AnalysisKind::DuplicateTokenScore || k == AnalysisKind::CopyingScore;
+  }
+  static bool measures_circuit(AnalysisKind k) {
+    return k == AnalysisKind::Faithfulness || k == AnalysisKind::Completeness || k == AnalysisKind::Minimality ||
+           k == AnalysisKind::CircuitCurve;
+  }
+
+  // An analysis metric: like a pass metric, but its baselines are the analysis's own runs.
+  void check_analysis_metric(const Metric& m, const RowContext& ctx, const std::string& path) {
+    if (!m.reference_pass.empty())
+      return issue(at(path, "reference_pass"), "an analysis's kl compares with its own clean run; name no pass");
+    if (m.normalize) return issue(at(path, "normalize"), "an analysis normalizes against its own clean and corrupt runs");
+    check_metric(m, ctx, path, /*own_baselines=*/true);
+  }
+
+  // Node and receiver ids: well-formed and in range for the model.
+  std::optional<GraphNode> graph_node(const std::string& id, const std::string& path, bool receiver) {
+    if (static_cast<int>(id.size()) > limits_.max_name_length) {
+      issue(path, "longer than " + std::to_string(limits_.max_name_length) + " characters");
+      return std::nullopt;
+    }
+    std::optional<GraphNode> node = parse_graph_node(id);
+    if (!node) {
+      issue(path, quoted(id) + " is not a " + (receiver ? "receiver" : "node") +
+                      (receiver ? " (a{l}.h{h}<q|k|v>, m{l} or logits)" : " (input, a{l}.h{h}, m{l} or logits)"));
+      return std::nullopt;
+    }
+    if (!node_in_range(*node, plan_.model)) {
+      issue(path, quoted(id) + " is out of range (model has " + std::to_string(plan_.model.n_layers) + " layers, " +
+                      std::to_string(plan_.model.n_heads) + " heads" + (plan_.model.d_mlp > 0 ? ")" : ", no MLPs)"));
+      return std::nullopt;
+    }
+    const bool is_receiver = node->input != 0 || node->kind == GraphNode::Kind::Mlp ||
+                             node->kind == GraphNode::Kind::Logits;
+    const bool is_node = node->input == 0;
+    if (receiver ? !is_receiver : !is_node) {
+      issue(path, quoted(id) + (receiver ? " cannot receive an edge (name a head's input: <q>, <k> or <v>)"
+                                         : " is a head's input, not a node"));
+      return std::nullopt;
+    }
+    return node;
+  }
+
+  void check_analysis(const Analysis& a, const std::string& path) {
+    const TokenBatch* batch = find_batch(plan_, a.batch);
+    if (!batch) return issue(at(path, "batch"), "no batch named " + quoted(a.batch));
+    if (batch->rows.empty()) return;
+    RowContext ctx;
+    ctx.batch = batch;
+    ctx.pass_rows = static_cast<int>(batch->rows.size());
+    ctx.min_length = std::numeric_limits<int>::max();
+    for (const auto& row : batch->rows) ctx.min_length = std::min(ctx.min_length, static_cast<int>(row.size()));
+    const AnalysisKind k = a.kind;
+    if (!a.corrupt_batch.empty()) {
+      const std::string cp = at(path, "corrupt_batch");
+      const TokenBatch* corrupt = find_batch(plan_, a.corrupt_batch);
+      if (!corrupt) return issue(cp, "no batch named " + quoted(a.corrupt_batch));
+      if (corrupt->rows.size() != batch->rows.size())
+        return issue(cp, "batch " + quoted(corrupt->name) + " has " + std::to_string(corrupt->rows.size()) +
+                             " rows but " + quoted(batch->name) + " has " + std::to_string(batch->rows.size()));
+      for (size_t r = 0; r < batch->rows.size(); ++r)
+        if (corrupt->rows[r].size() != batch->rows[r].size())
+          return issue(cp, "row " + std::to_string(r) + " has " + std::to_string(corrupt->rows[r].size()) +
+                               " tokens but the clean row has " + std::to_string(batch->rows[r].size()) +
+                               " (corrupt rows are patched position by position)");
+    } else if (ablates(k) && a.ablation == Ablation::Patch) {
+      issue(at(path, "corrupt_batch"), std::string(analysis_kind_name(k)) +
+                                           " with ablation 'patch' needs a corrupt batch (or ablation 'mean')");
+    }
+    if (a.metric) check_analysis_metric(*a.metric, ctx, at(path, "metric"));
+    else if (!is_detector(k) && k != AnalysisKind::LogitLens)
+      issue(path, std::string(analysis_kind_name(k)) + " needs a metric");
+    check_positions(a.positions, ctx, at(path, "positions"), false);
+
+    auto unused_field = [&](bool present, const char* key) {
+      if (present) issue(at(path, key), std::string("not used by analysis kind '") + analysis_kind_name(k) + "'");
+    };
+    unused_field(!a.receivers.empty() && k != AnalysisKind::PathPatching, "receivers");
+    unused_field(!a.edges.empty() && !measures_circuit(k), "edges");
+    unused_field(!a.edge_scores.empty() && k != AnalysisKind::CircuitCurve, "edge_scores");
+    unused_field(a.top != 0 && k != AnalysisKind::Eap && k != AnalysisKind::EapIg, "top");
+    unused_field(a.steps != 0 && k != AnalysisKind::EapIg, "steps");
+    unused_field(a.threshold != 0.0 && k != AnalysisKind::Acdc, "threshold");
+    if (a.top < 0) issue(at(path, "top"), "must not be negative");
+    if (a.steps < 0 || a.steps > 1000) issue(at(path, "steps"), std::to_string(a.steps) + " is out of range (0..1000)");
+    if (k == AnalysisKind::Acdc && !(a.threshold >= 0.0)) issue(at(path, "threshold"), "must not be negative");
+    if (k == AnalysisKind::PathPatching && a.receivers.empty())
+      issue(at(path, "receivers"), "path patching needs at least one receiver");
+
+    if (static_cast<int64_t>(a.edges.size()) > limits_.max_value_elements)
+      return issue(at(path, "edges"), std::to_string(a.edges.size()) + " edges exceed the limit of " +
+                                          std::to_string(limits_.max_value_elements));
+    for (size_t i = 0; i < a.nodes.size() && !full(); ++i) graph_node(a.nodes[i], at(at(path, "nodes"), i), false);
+    for (size_t i = 0; i < a.receivers.size() && !full(); ++i)
+      graph_node(a.receivers[i], at(at(path, "receivers"), i), true);
+    std::set<std::string_view> seen;
+    for (size_t i = 0; i < a.edges.size() && !full(); ++i) {
+      const std::string ep = at(at(path, "edges"), i);
+      const std::string& id = a.edges[i];
+      const size_t arrow = id.find("->");
+      if (arrow == std::string::npos) {
+        issue(ep, quoted(id) + " is not an edge (sender->receiver)");
+        continue;
+      }
+      auto sender = graph_node(id.substr(0, arrow), ep, false);
+      auto receiver = sender ? graph_node(id.substr(arrow + 2), ep, true) : std::nullopt;
+      if (!sender || !receiver) continue;
+      if (!edge_is_forward(*sender, *receiver)) issue(ep, quoted(id) + ": the receiver runs before the sender");
+      else if (!seen.insert(id).second) issue(ep, "duplicate edge " + quoted(id));
+    }
+    if (k == AnalysisKind::CircuitCurve) {
+      if (a.edges.empty()) issue(at(path, "edges"), "a circuit curve needs scored edges");
+      if (a.edge_scores.size() != a.edges.size())
+        issue(at(path, "edge_scores"), "has " + std::to_string(a.edge_scores.size()) + " scores for " +
+                                           std::to_string(a.edges.size()) + " edges");
+      for (size_t i = 0; i < a.edge_scores.size(); ++i)
+        if (!std::isfinite(a.edge_scores[i])) return issue(at(at(path, "edge_scores"), i), "must be finite");
+    }
+  }
+
+  void check_claim(const Claim& c, const std::string& path) {
+    static const std::set<std::string_view> comparators = {"<", "<=", ">", ">=", "==", "!="};
+    if (!comparators.count(c.comparator))
+      issue(at(path, "comparator"), quoted(c.comparator) + " is not a comparator (<, <=, >, >=, ==, !=)");
+    if (!std::isfinite(c.threshold)) issue(at(path, "threshold"), "must be finite");
+    if (c.experiment.empty() == !c.constant.has_value())
+      return issue(path, "a claim reads exactly one of an experiment and a constant");
+    if (c.constant && !std::isfinite(*c.constant)) issue(at(path, "constant"), "must be finite");
+    if (!c.experiment.empty() &&
+        std::none_of(plan_.experiments.begin(), plan_.experiments.end(),
+                     [&](const Experiment& e) { return e.name == c.experiment; }))
+      issue(at(path, "experiment"), "no experiment named " + quoted(c.experiment));
+  }
+
   void check_experiment(const Experiment& e, const std::string& path) {
+    for (size_t i = 0; i < e.analyses.size(); ++i)
+      if (!find_analysis(plan_, e.analyses[i]))
+        issue(at(at(path, "analyses"), i), "no analysis named " + quoted(e.analyses[i]));
     for (size_t i = 0; i < e.passes.size(); ++i)
       if (!find_pass(plan_, e.passes[i]))
         issue(at(at(path, "passes"), i), "no pass named " + quoted(e.passes[i]));

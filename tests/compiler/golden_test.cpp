@@ -1,7 +1,8 @@
 // The golden-test driver: every tests/compiler/cases/*.case file is one test. A case is the
 // .circuit input, a line `----`, and the exact expected output. The first line may name the
 // mode: `// mode: check` (default: the diagnostics), `ast`, `plan` (the hook plan before optimizing),
-// `fmt` or `tokens`.
+// `fmt` or `tokens`. A plan case may hold a line `// measured: {JSON}` (measured_values_json.h):
+// the plan is then the next stage of a run, lowered with those measurements.
 // CIRCUIT_UPDATE_GOLDEN=1 rewrites the expectations instead (scripts/update_golden.sh).
 #include <gtest/gtest.h>
 
@@ -18,6 +19,7 @@
 #include "compiler/driver/compilation.h"
 #include "compiler/format/formatter.h"
 #include "compiler/lower/lower.h"
+#include "compiler/lower/measured_values_json.h"
 #include "compiler/plan/plan_json.h"
 #include "compiler/plan/validate_plan.h"
 #include "compiler/parse/parser.h"
@@ -77,7 +79,13 @@ std::string run_case(const std::string& name, const Case& c) {
   if (c.mode == "ast") return ast::to_json(compilation->program.main()->file).dump(2) + "\n";
   if (c.mode == "plan" && !compilation->diagnostics.has_errors()) {
     Diagnostics lowering;
-    auto plan = lower_program(*compilation, lowering);
+    MeasuredValues measured;
+    const std::string marker = "// measured: ";
+    if (size_t at = c.input.find("\n" + marker); at != std::string::npos) {
+      size_t begin = at + 1 + marker.size();
+      measured = measured_from_json(nlohmann::json::parse(c.input.substr(begin, c.input.find('\n', begin) - begin)));
+    }
+    auto plan = lower_program(*compilation, lowering, measured);
     std::string out = render_text(lowering.all());
     if (lowering.has_errors()) return out;
     circuit::plan::validate_plan(plan);
