@@ -1,5 +1,5 @@
 // `circuit generate MODEL --prompt T --max-tokens N`: greedy decoding, or sampling with
-// --temperature / --top-p and a --seed.
+// --temperature / --top-p and a --seed, with a KV cache (HookedModel::extend).
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <CLI/CLI.hpp>
@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "command_registry.h"
+#include "runtime/model/hooked_model.h"
 #include "runtime/model/token_batch.h"
 #include "runtime_cli.h"
 
@@ -45,19 +46,22 @@ void run_generate(const GenerateArgs& a) {
   const auto& c = loaded.model.config();
   auto ids = encode_prompt(loaded, a.prompt);
   const size_t prompt_len = ids.size();
+  // The prompt runs once; each new token then costs one column through the KV cache.
   auto batch = rt::make_token_batch({ids}, c);  // refuses a prompt longer than the context
+  at::Tensor logits;
+  rt::PrefixCache cache;
+  if (a.max_tokens > 0) cache = loaded.model.forward_with_cache(batch, nullptr, rt::LogitsAt::Last, &logits);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(a.seed);
   bool context_full = false;
   for (int step = 0; step < a.max_tokens; ++step) {
-    auto logits = loaded.model.forward(batch, nullptr, rt::LogitsAt::Last).select(1, -1).select(0, 0).to(at::kCPU, at::kFloat);
-    int64_t next = choose(logits, a, gen);
+    int64_t next = choose(logits.select(1, -1).select(0, 0).to(at::kCPU, at::kFloat), a, gen);
     ids.push_back(next);
     if (next == c.eos_token_id) break;
     if (c.n_ctx > 0 && static_cast<int>(ids.size()) >= c.n_ctx) {
       context_full = step + 1 < a.max_tokens;
       break;
     }
-    batch = rt::make_token_batch({ids}, c);
+    if (step + 1 < a.max_tokens) logits = loaded.model.extend(cache, {next});
   }
   std::vector<int> generated(ids.begin() + static_cast<long>(prompt_len), ids.end());
   const std::string text = loaded.tokenizer->decode(generated);

@@ -11,8 +11,27 @@ using formats::HookPointSpec;
 
 namespace {
 
+// Selected positions as indices into an activation of n positions starting at padded column
+// `offset`: non-negative ones are columns (shifted), negative ones count from the end.
+std::vector<std::int64_t> shifted_positions(const std::vector<std::int64_t>& positions, std::int64_t n,
+                                            std::int64_t offset) {
+  std::vector<std::int64_t> out;
+  for (std::int64_t i : positions) {
+    if (i < 0) {
+      out.push_back(i + n);
+      continue;
+    }
+    if (i < offset)
+      throw std::invalid_argument("position " + std::to_string(i) + " is before the first computed column (" +
+                                  std::to_string(offset) + ") of a resumed forward");
+    out.push_back(i - offset);
+  }
+  return out;
+}
+
 // One boolean vector per selected axis, shaped to broadcast along the others.
-at::Tensor selection_mask(const at::Tensor& x, const HookPointSpec& spec, const Selection& sel) {
+at::Tensor selection_mask(const at::Tensor& x, const HookPointSpec& spec, const Selection& sel,
+                          std::int64_t offset) {
   at::Tensor mask;
   auto restrict = [&](int axis, const std::vector<std::int64_t>& indices) {
     if (indices.empty() || axis < 0) return;
@@ -25,7 +44,8 @@ at::Tensor selection_mask(const at::Tensor& x, const HookPointSpec& spec, const 
     mask = mask.defined() ? mask.logical_and(flags) : flags;
   };
   restrict(0, sel.batch);
-  restrict(spec.pos_axis, sel.positions);
+  if (spec.pos_axis >= 0 && !sel.positions.empty())
+    restrict(spec.pos_axis, shifted_positions(sel.positions, x.size(spec.pos_axis), offset));
   restrict(spec.head_axis, sel.heads);
   restrict(spec.neuron_axis, sel.neurons);
   return mask;
@@ -124,13 +144,14 @@ at::Tensor HookSet::apply(HookKind kind, int layer, at::Tensor x) {
   for (const Action& action : actions_[i]) {
     switch (action.op) {
       case HookOp::Cache:
-        caches_[name] = action.selection.all() ? x : select_slice(x, spec, action.selection);
+        caches_[name] = action.selection.all() ? x : select_slice(x, spec, action.selection, position_offset_);
         break;
       case HookOp::Call:
-        x = action.function(x, HookContext{kind, layer, name});
+        x = action.function(x, HookContext{kind, layer, name, position_offset_});
         break;
       default:
-        x = apply_on_selection(x, spec, action.selection, action.op, action.value, action.factor);
+        x = apply_on_selection(x, spec, action.selection, action.op, action.value, action.factor,
+                               position_offset_);
     }
   }
   if (gradient_slots_[i]) {
@@ -173,19 +194,25 @@ void HookSet::clear_results() {
 
 at::Tensor apply_on_selection(const at::Tensor& x, const HookPointSpec& spec,
                               const Selection& selection, HookOp op, const at::Tensor& value,
-                              double factor) {
+                              double factor, std::int64_t position_offset) {
+  at::Tensor v = value;
+  // A value from a full run (every column) patched into a resumed one: keep the computed columns.
+  if (position_offset > 0 && v.defined() && spec.pos_axis >= 0 && v.dim() == x.dim() &&
+      v.size(spec.pos_axis) == x.size(spec.pos_axis) + position_offset)
+    v = v.narrow(spec.pos_axis, position_offset, x.size(spec.pos_axis));
   at::Tensor changed;
   switch (op) {
-    case HookOp::Replace: changed = value.to(x.device(), x.scalar_type()).expand_as(x); break;
-    case HookOp::Add: changed = x + value.to(x.device(), x.scalar_type()); break;
+    case HookOp::Replace: changed = v.to(x.device(), x.scalar_type()).expand_as(x); break;
+    case HookOp::Add: changed = x + v.to(x.device(), x.scalar_type()); break;
     case HookOp::Scale: changed = x * factor; break;
     default: return x;
   }
   if (selection.all()) return op == HookOp::Replace ? changed.clone() : changed;
-  return at::where(selection_mask(x, spec, selection), changed, x);
+  return at::where(selection_mask(x, spec, selection, position_offset), changed, x);
 }
 
-at::Tensor select_slice(const at::Tensor& x, const HookPointSpec& spec, const Selection& sel) {
+at::Tensor select_slice(const at::Tensor& x, const HookPointSpec& spec, const Selection& sel,
+                        std::int64_t position_offset) {
   at::Tensor out = x;
   auto take = [&](int axis, const std::vector<std::int64_t>& indices) {
     if (indices.empty() || axis < 0) return;
@@ -195,7 +222,8 @@ at::Tensor select_slice(const at::Tensor& x, const HookPointSpec& spec, const Se
     out = out.index_select(axis, at::tensor(fixed, at::kLong).to(x.device()));
   };
   take(0, sel.batch);
-  take(spec.pos_axis, sel.positions);
+  if (spec.pos_axis >= 0 && !sel.positions.empty())
+    take(spec.pos_axis, shifted_positions(sel.positions, x.size(spec.pos_axis), position_offset));
   take(spec.head_axis, sel.heads);
   take(spec.neuron_axis, sel.neurons);
   return out;

@@ -23,6 +23,8 @@ using formats::HookPointRef;
 
 // Indices along the axes the table names for a hook point; empty means all. Negative
 // positions count from the end (with left padding, -1 is every prompt's last token).
+// Non-negative positions are padded-batch columns, also in a resumed forward (see
+// HookSet::set_position_offset).
 struct Selection {
   std::vector<std::int64_t> batch;
   std::vector<std::int64_t> positions;
@@ -38,6 +40,7 @@ struct HookContext {
   HookKind kind;
   int layer;
   const std::string& name;
+  std::int64_t first_column = 0;  // the activation's position 0 is this padded column
 };
 using HookFunction = std::function<at::Tensor(const at::Tensor& activation, const HookContext&)>;
 
@@ -75,6 +78,13 @@ class HookSet {
   }
   bool wants_gradients() const { return !gradient_points_.empty(); }
 
+  // Set by the model at the start of every forward: a resumed forward's activations start at
+  // padded column `first_column` (0 for a full forward). Selections' non-negative positions
+  // are shifted by it, and a replace/add value spanning every column is narrowed to the
+  // computed ones.
+  void set_position_offset(std::int64_t first_column) { position_offset_ = first_column; }
+  std::int64_t position_offset() const { return position_offset_; }
+
   // Runs every action registered at (kind, layer) in the order they were added; returns the
   // activation the forward continues with. Called only when active(kind, layer).
   at::Tensor apply(HookKind kind, int layer, at::Tensor activation);
@@ -108,14 +118,18 @@ class HookSet {
   std::vector<size_t> gradient_points_;
   std::map<std::string, at::Tensor> caches_;
   std::map<std::string, at::Tensor> gradient_leaves_;  // zero "delta" added to the activation
+  std::int64_t position_offset_ = 0;
 };
 
 // Applies `op` to the selected slice of `x` (exposed for the plan executor and tests).
+// `position_offset`: x's position 0 is that padded column (a resumed forward); non-negative
+// selected positions are shifted by it (one before it is an error), and a value whose
+// position axis spans the offset columns too is narrowed to x's.
 at::Tensor apply_on_selection(const at::Tensor& x, const formats::HookPointSpec& spec,
                               const Selection& selection, HookOp op, const at::Tensor& value,
-                              double factor);
+                              double factor, std::int64_t position_offset = 0);
 // The selected slice of `x` (index_select along each selected axis).
 at::Tensor select_slice(const at::Tensor& x, const formats::HookPointSpec& spec,
-                        const Selection& selection);
+                        const Selection& selection, std::int64_t position_offset = 0);
 
 }  // namespace circuit::rt

@@ -1,27 +1,34 @@
 // Multi-head attention with grouped key/value heads, rotary or learned (query/key-only)
 // positions, and hook points at q/k/v, the scores, the pattern, z and each head's result.
 // The fused scaled-dot-product kernel runs whenever neither the scores nor the pattern is
-// hooked; the explicit path computes them exactly as the hooks see them.
+// hooked; the explicit path computes them exactly as the hooks see them. A resumed forward
+// (ForwardState::prefix) attends through cached_attention.cpp instead.
 #include <ATen/ATen.h>
 
 #include <cmath>
 #include <limits>
 
 #include "runtime/model/block.h"
+#include "runtime/model/prefix_cache_data.h"
 
 namespace circuit::rt {
 
 using formats::Family;
 using formats::PositionKind;
 
-namespace {
-
-// Repeats each key/value head for the query heads that share it ([b, kv, p, d] -> [b, h, p, d]).
 at::Tensor repeat_kv(const at::Tensor& x, int64_t groups) {
   if (groups == 1) return x;
   const auto b = x.size(0), kv = x.size(1), p = x.size(2), d = x.size(3);
   return x.unsqueeze(2).expand({b, kv, groups, p, d}).reshape({b, kv * groups, p, d});
 }
+
+double lowest_score(c10::ScalarType dtype) {
+  return dtype == at::kHalf       ? -65504.0
+         : dtype == at::kBFloat16 ? -3.3895313892515355e38
+                                  : std::numeric_limits<float>::lowest();
+}
+
+namespace {
 
 // Each head's own copy of its input ([b, p, d_model] -> [b, p, heads, d_model]), for the
 // opt-in hook_q_input / hook_k_input / hook_v_input points.
@@ -91,8 +98,15 @@ at::Tensor run_attention(const LayerWeights& w, int l, const at::Tensor& x, cons
   auto qt = q.transpose(1, 2);  // [b, H, p, dh]
   auto kt = k.transpose(1, 2);  // [b, KV, p, dh]
   auto vt = v.transpose(1, 2);
+  if (s.record) {
+    // Detached copies: a cache outlives this forward and must not hold its graph.
+    s.record->keys.push_back(kt.detach().contiguous());
+    s.record->values.push_back(vt.detach().contiguous());
+  }
   at::Tensor z;
-  if (!s.active(HookKind::AttnScores, l) && !s.active(HookKind::Pattern, l)) {
+  if (s.prefix) {
+    z = attend_with_prefix(qt, kt, vt, l, scale, s);
+  } else if (!s.active(HookKind::AttnScores, l) && !s.active(HookKind::Pattern, l)) {
     std::optional<at::Tensor> mask;
     if (s.allowed.defined()) mask = s.allowed;
     z = at::scaled_dot_product_attention(qt, kt, vt, mask, 0.0, !s.allowed.defined(), scale,
@@ -104,11 +118,7 @@ at::Tensor run_attention(const LayerWeights& w, int l, const at::Tensor& x, cons
                        : at::ones({p, p}, at::TensorOptions().dtype(at::kBool).device(x.device())).tril();
     // The lowest finite value rather than -inf, as Hugging Face does: a fully masked row
     // stays finite.
-    const auto dtype = scores.scalar_type();
-    const double lowest = dtype == at::kHalf       ? -65504.0
-                          : dtype == at::kBFloat16 ? -3.3895313892515355e38
-                                                   : std::numeric_limits<float>::lowest();
-    scores = scores.masked_fill(allowed.logical_not(), lowest);
+    scores = scores.masked_fill(allowed.logical_not(), lowest_score(scores.scalar_type()));
     scores = s.hook(HookKind::AttnScores, l, scores);
     auto pattern = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());
     pattern = s.hook(HookKind::Pattern, l, pattern);

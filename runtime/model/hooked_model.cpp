@@ -9,6 +9,7 @@
 #include "runtime/hooks/hook_set.h"
 #include "runtime/model/block.h"
 #include "runtime/model/model_weights.h"
+#include "runtime/model/prefix_cache_data.h"
 #include "runtime/model/token_batch.h"
 #include "runtime/model/torch_options.h"
 #include "runtime/weights/weight_loader.h"
@@ -24,7 +25,191 @@ struct HookedModel::Impl {
   c10::ScalarType dtype = c10::kFloat;
   ModelWeights weights;
   at::Tensor inverse_frequencies;  // rotary families
+
+  // A forward over every column; `record`, when given, receives what forward_from needs.
+  at::Tensor run_full(const TokenBatch& batch, HookSet* hooks, LogitsAt logits_at,
+                      PrefixCache::Data* record) const;
+  // Columns [from.first_column, batch.seq()) of blocks from.layer and up, for forward rows that
+  // repeat the cache rows `rows`; `record`, when given, receives the computed columns' state.
+  at::Tensor run_resumed(const PrefixCache::Data& cache, const TokenBatch& batch,
+                         const std::vector<std::int64_t>& rows, ResumePoint from, HookSet* hooks,
+                         LogitsAt logits_at, PrefixCache::Data* record) const;
+  // The final norm and the unembedding.
+  at::Tensor unembed(at::Tensor x, LogitsAt logits_at, const ForwardState& s) const;
 };
+
+namespace {
+
+// Clears the hook set's results, tells it where positions start, and says whether the forward
+// needs autograd (only when a gradient is asked for: a plain forward records no graph).
+bool begin_forward(HookSet* hooks, std::int64_t first_column) {
+  if (!hooks) return false;
+  hooks->clear_results();
+  hooks->set_position_offset(first_column);
+  const bool grad = hooks->wants_gradients();
+  if (grad && c10::InferenceMode::is_enabled())
+    throw std::invalid_argument("gradients were requested at hook points, but the forward runs inside "
+                                "c10::InferenceMode, which records no graph");
+  return grad;
+}
+
+void check_context(const TokenBatch& batch, const formats::ModelConfig& c) {
+  if (batch.seq() > c.n_ctx && c.n_ctx > 0) {
+    throw std::invalid_argument("sequence of " + std::to_string(batch.seq()) +
+                                " tokens is longer than the model's context of " + std::to_string(c.n_ctx));
+  }
+}
+
+// A hook point below the resume layer would silently not run (its layer comes from the cache):
+// refuse it, since the resume point, not the hook, is then wrong.
+void check_hooks_run(const HookSet* hooks, int first_layer) {
+  if (!hooks || first_layer == 0) return;
+  for (int k = 0; k < formats::kHookKindCount; ++k) {
+    const auto kind = static_cast<HookKind>(k);
+    const auto& spec = formats::hook_point_spec(kind);
+    const int below = spec.per_layer ? first_layer : (kind == HookKind::Embed || kind == HookKind::PosEmbed ? 0 : -1);
+    for (int l = spec.per_layer ? 0 : -1; l < below; ++l) {
+      if (hooks->active(kind, l))
+        throw std::invalid_argument("hook point '" + formats::hook_point_name(kind, l) +
+                                    "' is below the resume layer " + std::to_string(first_layer) +
+                                    " and would not run");
+    }
+  }
+}
+
+// Moves a recording's keys and values (per layer) into the cache's data.
+void keep_kv(KvRecord& kv, PrefixCache::Data& record) {
+  record.keys = std::move(kv.keys);
+  record.values = std::move(kv.values);
+}
+
+}  // namespace
+
+at::Tensor HookedModel::Impl::unembed(at::Tensor x, LogitsAt logits_at, const ForwardState& s) const {
+  const auto& w = weights;
+  if (logits_at == LogitsAt::Last) x = x.narrow(1, x.size(1) - 1, 1);
+  x = run_norm(x, w.ln_final_w, w.ln_final_b, HookKind::LnFinalScale, HookKind::LnFinalNormalized, -1, s);
+  return s.hook(HookKind::Logits, -1, at::linear(x, w.unembed_w, w.unembed_b));
+}
+
+at::Tensor HookedModel::Impl::run_full(const TokenBatch& batch, HookSet* hooks, LogitsAt logits_at,
+                                       PrefixCache::Data* record) const {
+  const auto& c = config;
+  const auto& w = weights;
+  check_context(batch, c);
+  at::AutoGradMode grad_mode(begin_forward(hooks, 0));
+
+  auto tokens = batch.tokens.to(device);
+  auto positions = batch.positions.to(device);
+  ForwardState s{c, hooks, {}, {}, {}};
+  KvRecord kv;
+  if (record) {
+    record->batch = batch;
+    s.record = &kv;
+  }
+  if (batch.padded()) {
+    // Causal, and keys must be real tokens; a padding query may see itself so that no row is
+    // fully masked (its output is never read).
+    const int64_t p = batch.seq();
+    auto opts = at::TensorOptions().dtype(at::kBool).device(device);
+    auto causal = at::ones({p, p}, opts).tril();
+    auto keys = batch.attention_mask.to(device).view({batch.batch(), 1, 1, p});
+    s.allowed = causal.logical_and(keys).logical_or(at::eye(p, opts));
+  }
+
+  auto x = s.hook(HookKind::Embed, -1, at::embedding(w.embed, tokens));
+  if (c.positions == PositionKind::Rotary) {
+    s.rope = rope_tables(inverse_frequencies, positions, dtype);
+  } else {
+    auto pos = s.hook(HookKind::PosEmbed, -1, at::embedding(w.pos_embed, positions));
+    if (c.positions == PositionKind::Learned) x = x + pos;
+    else s.qk_positions = pos;
+  }
+  if (record && s.qk_positions.defined()) record->qk_positions = s.qk_positions.detach();
+  for (int l = 0; l < c.n_layers; ++l) {
+    if (record) record->resid.push_back(x.detach());
+    x = run_block(w.layers[l], l, std::move(x), s);
+  }
+  if (record) {
+    record->resid.push_back(x.detach());
+    keep_kv(kv, *record);
+  }
+  return unembed(std::move(x), logits_at, s);
+}
+
+at::Tensor HookedModel::Impl::run_resumed(const PrefixCache::Data& cache, const TokenBatch& batch,
+                                          const std::vector<std::int64_t>& rows, ResumePoint from,
+                                          HookSet* hooks, LogitsAt logits_at, PrefixCache::Data* record) const {
+  const auto& c = config;
+  const auto& w = weights;
+  const std::int64_t seq = batch.seq(), first = from.first_column, cache_rows = cache.batch.batch();
+  if (from.layer < 0 || from.layer > c.n_layers)
+    throw std::invalid_argument("cannot resume at layer " + std::to_string(from.layer) + ": layers are 0.." +
+                                std::to_string(c.n_layers) + " (" + std::to_string(c.n_layers) +
+                                " = after the last block)");
+  if (first < 0 || first >= seq)
+    throw std::invalid_argument("cannot resume at column " + std::to_string(first) + ": the batch has columns 0.." +
+                                std::to_string(seq - 1));
+  if (rows.empty()) throw std::invalid_argument("cannot resume with no rows");
+  for (std::int64_t r : rows) {
+    if (r < 0 || r >= cache_rows)
+      throw std::invalid_argument("cannot resume cache row " + std::to_string(r) + ": the cache has rows 0.." +
+                                  std::to_string(cache_rows - 1));
+  }
+  check_context(batch, c);
+  check_hooks_run(hooks, from.layer);
+  at::AutoGradMode grad_mode(begin_forward(hooks, first));
+
+  const std::int64_t n = seq - first, count = static_cast<std::int64_t>(rows.size());
+  bool identity = count == cache_rows;
+  for (std::int64_t t = 0; identity && t < count; ++t) identity = rows[static_cast<size_t>(t)] == t;
+  auto index = at::tensor(rows, at::kLong).to(device);
+  // Columns [first, seq) of the forward rows (a copy of only those columns).
+  auto take = [&](const at::Tensor& t) {
+    auto columns = t.to(device).narrow(1, first, n);
+    return identity ? columns : columns.index_select(0, index);
+  };
+
+  CachedPrefix prefix{&cache, first, group_rows(rows, cache_rows, device)};
+  ForwardState s{c, hooks, {}, {}, {}};
+  s.prefix = &prefix;
+  KvRecord kv;
+  if (record) s.record = &kv;
+  // The full forward's mask, restricted to the computed query columns.
+  auto opts = at::TensorOptions().dtype(at::kBool).device(device);
+  s.allowed = at::ones({seq, seq}, opts).tril().narrow(0, first, n);
+  if (batch.padded()) {
+    auto mask = batch.attention_mask.to(device);
+    auto keys = (identity ? mask : mask.index_select(0, index)).view({count, 1, 1, seq});
+    s.allowed = s.allowed.logical_and(keys).logical_or(at::eye(seq, opts).narrow(0, first, n));
+  }
+  auto positions = take(batch.positions);
+  if (c.positions == PositionKind::Rotary) s.rope = rope_tables(inverse_frequencies, positions, dtype);
+
+  at::Tensor x;
+  if (from.layer == 0) {
+    x = s.hook(HookKind::Embed, -1, at::embedding(w.embed, take(batch.tokens)));
+    if (c.positions != PositionKind::Rotary) {
+      auto pos = s.hook(HookKind::PosEmbed, -1, at::embedding(w.pos_embed, positions));
+      if (c.positions == PositionKind::Learned) x = x + pos;
+      else s.qk_positions = pos;
+    }
+  } else {
+    x = take(cache.resid[static_cast<size_t>(from.layer)]);
+    if (cache.qk_positions.defined()) s.qk_positions = take(cache.qk_positions);
+  }
+  if (record && s.qk_positions.defined()) record->qk_positions = s.qk_positions.detach();
+  for (int l = from.layer; l < c.n_layers; ++l) {
+    if (record) record->resid.push_back(x.detach());
+    x = run_block(w.layers[l], l, std::move(x), s);
+  }
+  if (record) {
+    record->resid.push_back(x.detach());
+    keep_kv(kv, *record);
+  }
+  return unembed(std::move(x), logits_at, s);
+}
+
 
 HookedModel::HookedModel(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 
@@ -84,46 +269,37 @@ at::Tensor HookedModel::forward(const at::Tensor& tokens, HookSet* hooks) const 
 }
 
 at::Tensor HookedModel::forward(const TokenBatch& batch, HookSet* hooks, LogitsAt logits_at) const {
-  const Impl& m = *impl_;
-  const auto& c = m.config;
-  const auto& w = m.weights;
-  if (batch.seq() > c.n_ctx && c.n_ctx > 0) {
-    throw std::invalid_argument("sequence of " + std::to_string(batch.seq()) +
-                                " tokens is longer than the model's context of " + std::to_string(c.n_ctx));
-  }
-  if (hooks) hooks->clear_results();
-  // Autograd only when a gradient is asked for: a plain forward records no graph.
-  const bool grad = hooks && hooks->wants_gradients();
-  if (grad && c10::InferenceMode::is_enabled())
-    throw std::invalid_argument("gradients were requested at hook points, but the forward runs inside "
-                                "c10::InferenceMode, which records no graph");
-  at::AutoGradMode grad_mode(grad);
+  return impl_->run_full(batch, hooks, logits_at, nullptr);
+}
 
-  auto tokens = batch.tokens.to(m.device);
-  auto positions = batch.positions.to(m.device);
-  ForwardState s{c, hooks, {}, {}, {}};
-  if (batch.padded()) {
-    // Causal, and keys must be real tokens; a padding query may see itself so that no row is
-    // fully masked (its output is never read).
-    const int64_t p = batch.seq();
-    auto opts = at::TensorOptions().dtype(at::kBool).device(m.device);
-    auto causal = at::ones({p, p}, opts).tril();
-    auto keys = batch.attention_mask.to(m.device).view({batch.batch(), 1, 1, p});
-    s.allowed = causal.logical_and(keys).logical_or(at::eye(p, opts));
-  }
+PrefixCache HookedModel::forward_with_cache(const TokenBatch& batch, HookSet* hooks, LogitsAt logits_at,
+                                            at::Tensor* logits) const {
+  PrefixCache cache;
+  auto out = impl_->run_full(batch, hooks, logits_at, &cache.data());
+  if (logits) *logits = out;
+  return cache;
+}
 
-  auto x = s.hook(HookKind::Embed, -1, at::embedding(w.embed, tokens));
-  if (c.positions == PositionKind::Rotary) {
-    s.rope = rope_tables(m.inverse_frequencies, positions, m.dtype);
-  } else {
-    auto pos = s.hook(HookKind::PosEmbed, -1, at::embedding(w.pos_embed, positions));
-    if (c.positions == PositionKind::Learned) x = x + pos;
-    else s.qk_positions = pos;
-  }
-  for (int l = 0; l < c.n_layers; ++l) x = run_block(w.layers[l], l, std::move(x), s);
-  if (logits_at == LogitsAt::Last) x = x.narrow(1, x.size(1) - 1, 1);
-  x = run_norm(x, w.ln_final_w, w.ln_final_b, HookKind::LnFinalScale, HookKind::LnFinalNormalized, -1, s);
-  return s.hook(HookKind::Logits, -1, at::linear(x, w.unembed_w, w.unembed_b));
+at::Tensor HookedModel::forward_from(const PrefixCache& cache, const std::vector<std::int64_t>& rows,
+                                     ResumePoint from, HookSet* hooks, LogitsAt logits_at) const {
+  const auto& d = cache.data();
+  if (!d.batch.tokens.defined()) throw std::invalid_argument("cannot resume from an empty prefix cache");
+  return impl_->run_resumed(d, d.batch, rows, from, hooks, logits_at, nullptr);
+}
+
+at::Tensor HookedModel::extend(PrefixCache& cache, const std::vector<std::int64_t>& next_tokens,
+                               HookSet* hooks) const {
+  auto& d = cache.data();
+  if (!d.batch.tokens.defined()) throw std::invalid_argument("cannot extend an empty prefix cache");
+  const std::int64_t old_seq = d.batch.seq();
+  TokenBatch longer = append_column(d.batch, next_tokens, impl_->config);
+  std::vector<std::int64_t> rows(static_cast<size_t>(longer.batch()));
+  for (size_t r = 0; r < rows.size(); ++r) rows[r] = static_cast<std::int64_t>(r);
+  PrefixCache::Data added;
+  auto logits = impl_->run_resumed(d, longer, rows, {0, old_seq}, hooks, LogitsAt::All, &added);
+  append_columns(d, added, old_seq);
+  d.batch = std::move(longer);
+  return logits;
 }
 
 }  // namespace circuit::rt

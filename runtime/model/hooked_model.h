@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "runtime/formats/model_config.h"
 #include "runtime/formats/model_source.h"
@@ -98,6 +99,11 @@ class HookedModel {
   at::Tensor forward_from(const PrefixCache& cache, const std::vector<std::int64_t>& rows,
                           ResumePoint from, HookSet* hooks = nullptr,
                           LogitsAt logits_at = LogitsAt::All) const;
+  // Generation's KV cache: appends one column (next_tokens[r] after row r's last token; left
+  // padding or none), runs it through every block attending to the cached columns, keeps its
+  // state in the cache, and returns its logits [batch, 1, d_vocab].
+  at::Tensor extend(PrefixCache& cache, const std::vector<std::int64_t>& next_tokens,
+                    HookSet* hooks = nullptr) const;
 
  private:
   struct Impl;
