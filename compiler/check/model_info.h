@@ -19,6 +19,8 @@ struct ModelInfo {
   std::function<std::vector<std::string>(std::string_view)> pieces;
   // Token ids of `text` (no BOS), for lowering; empty function: no tokenizer known.
   std::function<std::vector<int>(std::string_view)> encode;
+  // The display text of one token id ("" out of range); empty function: no tokenizer known.
+  std::function<std::string(int)> token_text;
   int bos_id = -1;  // prepended to every prompt when >= 0
 };
 

@@ -30,6 +30,7 @@ const ModelInfo* FolderModelProvider::find(const std::string& name, std::string&
     if (tokenizer) {
       info->pieces = [tokenizer](std::string_view text) { return tokenizer->pieces(text); };
       info->encode = [tokenizer](std::string_view text) { return tokenizer->encode(text, false); };
+      info->token_text = [tokenizer](int id) { return tokenizer->token_text(id); };
       if (tokenizer->adds_bos() && tokenizer->bos_id()) info->bos_id = *tokenizer->bos_id();
     }
     if (info->bos_id < 0 && info->config.add_bos) info->bos_id = info->config.bos_token_id;

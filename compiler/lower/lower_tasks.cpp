@@ -61,6 +61,28 @@ int32_t first_id(const ModelInfo& model, const std::string& text) {
 
 }  // namespace
 
+namespace {
+
+// Ids random_tokens draws from: above the special ids, and, when the tokenizer is known, only
+// tokens whose text is printable (no control bytes, no invalid UTF-8), the kind of text a model
+// saw in training; control-byte tokens would measure the model off its distribution.
+std::vector<int32_t> random_token_candidates(const ModelInfo& model) {
+  const int low = std::max({model.config.bos_token_id, model.config.eos_token_id, model.config.pad_token_id, model.bos_id}) + 1;
+  const int high = std::max(low + 1, model.config.d_vocab);
+  std::vector<int32_t> all, printable;
+  for (int id = low; id < high; ++id) {
+    all.push_back(id);
+    if (!model.token_text) continue;
+    const std::string text = model.token_text(id);
+    bool ok = !text.empty() && text.find("\xEF\xBF\xBD") == std::string::npos;
+    for (unsigned char ch : text) ok = ok && ch >= 0x20 && ch != 0x7f;
+    if (ok) printable.push_back(id);
+  }
+  return printable.empty() ? all : printable;
+}
+
+}  // namespace
+
 LoweredTask lower_task(const ast::Decl& task, const Resolution& resolution, const ModelInfo& model,
                        plan::HookPlan& plan) {
   LoweredTask out;
@@ -134,12 +156,11 @@ LoweredTask lower_task(const ast::Decl& task, const Resolution& resolution, cons
     }
   } else {
     int n = static_cast<int>(std::max<long long>(2, number_property(task, "random_tokens", 2)));
-    int low = std::max({model.config.bos_token_id, model.config.eos_token_id, model.config.pad_token_id, model.bos_id}) + 1;
-    int high = std::max(low + 1, model.config.d_vocab);
-    std::uniform_int_distribution<int> token(low, high - 1);
+    const std::vector<int32_t> ids = random_token_candidates(model);
+    std::uniform_int_distribution<size_t> token(0, ids.size() - 1);
     for (long long r = 0; r < count; ++r) {
       std::vector<int32_t> s(n);
-      for (auto& id : s) id = token(rng);
+      for (auto& id : s) id = ids[token(rng)];
       std::vector<int32_t> row;
       if (model.bos_id >= 0) row.push_back(model.bos_id);
       row.insert(row.end(), s.begin(), s.end());
