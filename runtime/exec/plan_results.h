@@ -75,6 +75,7 @@ struct PlanResults {
   std::vector<ClaimResult> claims;
   int forwards = 0;   // forward passes run (chunks count separately)
   int backwards = 0;
+  int resumed_forwards = 0;  // of `forwards`, those resumed from a clean run's cache
 
   const PassResult* pass(std::string_view name) const;
   const SweepResult* sweep(std::string_view name) const;

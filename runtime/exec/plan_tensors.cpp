@@ -29,6 +29,29 @@ TokenBatch to_token_batch(const plan::TokenBatch& batch, const formats::ModelCon
   }
 }
 
+TokenBatch select_rows(const TokenBatch& batch, const std::vector<std::int64_t>& rows) {
+  if (rows.empty()) throw std::invalid_argument("no rows to run");
+  at::Tensor index = at::tensor(rows, at::kLong);
+  TokenBatch out;
+  out.side = batch.side;
+  out.tokens = batch.tokens.index_select(0, index);
+  out.positions = batch.positions.index_select(0, index);
+  if (batch.padded()) out.attention_mask = batch.attention_mask.index_select(0, index);
+  for (std::int64_t r : rows) out.lengths.push_back(batch.lengths.at(r));
+  return out;
+}
+
+std::vector<std::int64_t> pass_batch_rows(const plan::HookPlan& plan, const plan::Pass& pass) {
+  const plan::TokenBatch* batch = plan::find_batch(plan, pass.batch);
+  if (!batch || batch->rows.empty())
+    throw std::invalid_argument("pass '" + pass.name + "': no rows in batch '" + pass.batch + "'");
+  const std::int64_t n = static_cast<std::int64_t>(batch->rows.size());
+  const std::int64_t rows = plan::pass_row_count(plan, pass);
+  std::vector<std::int64_t> out(rows);
+  for (std::int64_t t = 0; t < rows; ++t) out[t] = ((pass.row_offset + t) % n + n) % n;
+  return out;
+}
+
 plan::Tensor to_plan_tensor(const at::Tensor& tensor) {
   at::Tensor t = tensor.detach().to(at::kCPU, at::kFloat).contiguous();
   plan::Tensor out;

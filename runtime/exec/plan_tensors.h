@@ -20,6 +20,13 @@ struct TokenBatch;
 // Pads on the batch's side; `rows` picks and orders batch rows (empty: all, in order).
 TokenBatch to_token_batch(const plan::TokenBatch& batch, const formats::ModelConfig& config,
                           const std::vector<std::int64_t>& rows = {});
+// Rows of an already padded batch, keeping its width and padding: every forward over one plan
+// batch then shares the columns of the whole batch, so one batch row's token i is at the same
+// column in each of them (sources, caches and metrics rely on it).
+TokenBatch select_rows(const TokenBatch& batch, const std::vector<std::int64_t>& rows);
+// The batch row of each of the pass's rows (its virtual batch: row t holds batch row
+// (row_offset + t) mod N).
+std::vector<std::int64_t> pass_batch_rows(const plan::HookPlan& plan, const plan::Pass& pass);
 // A float32 CPU copy.
 plan::Tensor to_plan_tensor(const at::Tensor& tensor);
 // A float32 tensor on the CPU (callers move it to the model's device and dtype).
