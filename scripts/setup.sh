@@ -57,8 +57,9 @@ fi
 say "building"
 cmake --build build -j "$(nproc)"
 
-# 5. The main job: the embedded induction model's next-token predictions.
+# 5. The main job: run the induction circuit on the embedded model (summary on stdout,
+#    results in results/induction/).
 if [ "$run_main" = 1 ]; then
-  say "circuit predict induction-2l"
-  build/circuit predict induction-2l --prompt "Kx7#pQ2!vR9Kx7#pQ" --top 5
+  say "circuit run examples/induction.circuit"
+  build/circuit run examples/induction.circuit
 fi

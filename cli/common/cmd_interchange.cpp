@@ -1,16 +1,20 @@
 // `circuit import`, `circuit export` and `circuit validate-doc`: move circuits between the
 // circuit interchange document (schema/circuit.schema.json) and the attribution-graph JSON of
-// circuit-tracer / Neuronpedia, and check documents from outside. Outputs are written to a
+// circuit-tracer / Neuronpedia, check documents from outside, and turn a (discovered) circuit
+// document back into .circuit source (`circuit import DOC --to circuit`). Outputs are written to a
 // temporary file next to the target and renamed, so a failure never leaves half a file.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include "command_registry.h"
@@ -116,7 +120,150 @@ struct InterchangeOptions {
   std::string output;
   std::string from = "auto";
   std::string to = "attribution-graph";
+  std::string import_to = "document";  // import: write a circuit document, or .circuit source
 };
+
+// --- A circuit document as .circuit source (`circuit import DOC --to circuit`) ---------------
+
+// A .circuit string literal; nullopt when the text holds a control character the language's
+// escapes (\n, \t, \", \\) cannot spell.
+std::optional<std::string> circuit_string(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if ((static_cast<unsigned char>(c) < 0x20) || c == 0x7f) {
+      return std::nullopt;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+// A declaration name from the document's name: letters, digits and '_', not starting with a digit.
+std::string circuit_identifier(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) out += std::isalnum(c) ? static_cast<char>(c) : '_';
+  if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0]))) out = "circuit_" + out;
+  return out;
+}
+
+// The .circuit spelling of a node ("a1.h3" -> "head 1.3"), or "" when the language has none
+// (per-token and per-feature nodes of attribution graphs).
+std::string component_of(const ix::Node& n) {
+  if (n.position || n.feature || n.token) return "";
+  switch (n.kind) {
+    case ix::NodeKind::Input: return "embed";
+    case ix::NodeKind::Attention: return "head " + std::to_string(*n.layer) + "." + std::to_string(*n.head);
+    case ix::NodeKind::Mlp: return "mlp " + std::to_string(*n.layer);
+    case ix::NodeKind::Logits: return "logits";
+    case ix::NodeKind::MlpError: return "";
+  }
+  return "";
+}
+
+std::string score_note(const std::optional<double>& score) {
+  if (!score) return "";
+  std::ostringstream s;
+  s << "  // score " << *score;
+  return s.str();
+}
+
+// Declarations a circuit document can say in the language: the model, the task's prompts and
+// answers, and the circuit's edges (in-circuit only) and lone nodes; claims, whose expressions
+// name declarations of the file they came from, become comments with their measured values.
+std::string document_to_circuit_source(const ix::CircuitDocument& doc, const std::string& input) {
+  std::ostringstream out;
+  const std::string name = circuit_identifier(doc.name.value_or(doc.model.name.empty() ? "imported" : doc.model.name));
+  if (doc.doc) out << "/// " << *doc.doc << "\n";
+  out << "/// Imported from " << input << " by `circuit import --to circuit`";
+  if (doc.provenance && doc.provenance->source_path) out << " (found by " << *doc.provenance->source_path << ")";
+  out << ".\n";
+  auto model = circuit_string(doc.model.name);
+  if (!doc.model.name.empty() && doc.model.family != "unknown" && model) out << "model " << *model << "\n";
+  out << "\n";
+
+  if (doc.task && (!doc.task->prompts.empty() || !doc.task->pairs.empty())) {
+    const auto& t = *doc.task;
+    bool spellable = true;
+    auto list = [&](const std::vector<std::string>& items) {
+      std::string s = "[";
+      for (size_t i = 0; i < items.size(); ++i) {
+        auto item = circuit_string(items[i]);
+        spellable = spellable && item && !items[i].empty();
+        s += (i ? ", " : "") + item.value_or("");
+      }
+      return s + "]";
+    };
+    std::vector<std::string> prompts = t.prompts, corrupt;
+    for (const auto& p : t.pairs) {
+      prompts.push_back(p.clean);
+      corrupt.push_back(p.corrupt);
+    }
+    std::ostringstream task;
+    task << "task " << circuit_identifier(t.name.value_or(name + "_task")) << " {\n  prompts: " << list(prompts) << "\n";
+    if (!corrupt.empty() && corrupt.size() == prompts.size()) task << "  corrupt: " << list(corrupt) << "\n";
+    if (!t.answers.empty()) task << "  answers: " << list(t.answers) << "\n";
+    task << "}\n\n";
+    if (spellable)
+      out << task.str();
+    else
+      out << "// The task is left out: its prompts or answers hold characters a .circuit string cannot.\n\n";
+  }
+
+  std::map<std::string, const ix::Node*> by_id;
+  for (const auto& n : doc.nodes) by_id[n.id] = &n;
+  std::vector<std::string> items, skipped;
+  std::set<std::string> used;
+  for (const auto& e : doc.edges) {
+    if (!e.in_circuit) continue;
+    const std::string from = component_of(*by_id.at(e.source)), to = component_of(*by_id.at(e.target));
+    if (from.empty() || to.empty()) {
+      skipped.push_back(e.id);
+      continue;
+    }
+    const char* input = e.input == ix::EdgeInput::Q ? ".q" : e.input == ix::EdgeInput::K ? ".k"
+                        : e.input == ix::EdgeInput::V ? ".v" : "";
+    items.push_back(from + " -> " + to + input + score_note(e.score));
+    used.insert(e.source);
+    used.insert(e.target);
+  }
+  for (const auto& n : doc.nodes) {
+    if (used.count(n.id) || n.kind == ix::NodeKind::Input || n.kind == ix::NodeKind::Logits) continue;
+    const std::string c = component_of(n);
+    if (c.empty()) {
+      skipped.push_back(n.id);
+      continue;
+    }
+    items.push_back(c + score_note(n.score));
+  }
+  if (items.empty())
+    throw formats::FormatError(input, "nothing in this document has a .circuit spelling (per-token and "
+                                      "per-feature nodes of attribution graphs have none)");
+  if (doc.metric) out << "/// Found with metric " << doc.metric->name << (doc.metric->normalized ? " (normalized)" : "") << ".\n";
+  out << "circuit " << name << " {\n";
+  for (const auto& item : items) out << "  " << item << "\n";
+  out << "}\n";
+  if (!skipped.empty()) {
+    out << "// Left out (no .circuit spelling):";
+    for (const auto& id : skipped) out << " " << id;
+    out << "\n";
+  }
+  if (!doc.claims.empty()) {
+    out << "\n// Claims recorded in the document (their names refer to the file they came from):\n";
+    for (const auto& c : doc.claims) {
+      out << "// expect " << c.expression << " " << c.comparator << " " << c.threshold;
+      if (c.measured) out << "   measured " << *c.measured << (c.passed.value_or(false) ? " (passed)" : " (failed)");
+      if (c.conditions && c.conditions->model) out << " on " << *c.conditions->model;
+      out << "\n";
+    }
+  }
+  return out.str();
+}
 
 void run_import(const InterchangeOptions& o) {
   const std::string bytes = read_bytes(o.input);
@@ -139,6 +286,11 @@ void run_import(const InterchangeOptions& o) {
   } else {
     throw formats::FormatError(o.input, "neither a circuit document (\"format\": \"circuitry.circuit\") nor an "
                                         "attribution graph (\"nodes\" and \"links\"); use --from to say which");
+  }
+  if (o.import_to == "circuit") {
+    write_atomically(o.output, document_to_circuit_source(doc, o.input));
+    if (!o.output.empty()) std::cerr << "wrote " << o.output << " (.circuit source)\n";
+    return;
   }
   write_atomically(o.output, dump(ix::document_to_json(doc)));
   if (!o.output.empty())
@@ -171,7 +323,9 @@ CommandRegistrar import_reg{70, "import", [](CLI::App& app) {
   cmd->add_option("FILE", o->input, "circuit document or attribution-graph JSON")->required();
   cmd->add_option("--from", o->from, "input kind (default: detected)")
       ->check(CLI::IsMember({"auto", "attribution-graph", "circuit"}));
-  cmd->add_option("-o,--output", o->output, "the circuit document to write (default: stdout)");
+  cmd->add_option("--to", o->import_to, "what to write: a circuit document (JSON) or .circuit source")
+      ->check(CLI::IsMember({"document", "circuit"}));
+  cmd->add_option("-o,--output", o->output, "the file to write (default: stdout)");
   cmd->callback([o] { run_import(*o); });
 }};
 

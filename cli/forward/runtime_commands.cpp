@@ -25,6 +25,10 @@ struct RuntimeCommand {
 };
 
 constexpr RuntimeCommand kRuntimeCommands[] = {
+#ifdef CIRCUIT_RUN_COMMANDS  // circuit-runtime has them when it is built with the compiler
+    {38, "run", "Run a .circuit file's experiments and claims; write its results"},
+    {39, "test", "Run .circuit files (and folders of them) and check their claims"},
+#endif
     {40, "models", "List the models in the models folder"},
     {41, "inspect", "Show a model's shape, storage and hook points"},
     {42, "predict", "Print the most likely next tokens after a prompt"},

@@ -1,0 +1,85 @@
+// RunSession: runs a .circuit file end to end, in stages: compile -> lower what is known ->
+// validate -> optimize -> execute -> record the measurements -> lower again, until lowering has
+// nothing new; then the claims. All data between the stages is plain (plans, PlanResults,
+// MeasuredValues). Part of the run driver (cli/run), used by `circuit run` and `circuit test`.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "compiler/lower/measured_values.h"
+#include "compiler/plan/hook_plan.h"
+#include "runtime/exec/plan_results.h"
+
+namespace circuit::compiler {
+struct Compilation;
+}
+namespace circuit::rt {
+class HookedModel;
+}
+
+namespace circuit::cli::run {
+
+// A file that did not compile (its diagnostics were printed) or could not be run: one line.
+struct RunError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Compiles `path` for a run (on `model_override` when not empty), printing every diagnostic
+// to `diagnostics`; throws RunError("FILE: does not compile (N errors)") on errors.
+std::unique_ptr<compiler::Compilation> compile_for_run(const std::string& path, const std::string& model_override,
+                                                       std::ostream& diagnostics);
+
+// The model name a compiled file runs on (its `model`, or --model).
+std::string model_name_of(const compiler::Compilation& c);
+
+// A claim in the main file (`expect ...`) as written, for claims that never got measured.
+struct WrittenClaim {
+  std::string name;        // "expect.LINE", as lowering names claims
+  std::string expression;  // the left side as written
+  std::string comparator;
+  std::string bound;       // the right side as written
+  std::string location;    // "file:line:col"
+};
+std::vector<WrittenClaim> written_claims(const compiler::Compilation& c);
+
+struct Stage {
+  plan::HookPlan plan;       // as executed (optimized)
+  rt::PlanResults results;
+  double seconds = 0;
+};
+
+struct RunOptions {
+  std::int64_t memory_budget_bytes = std::int64_t{4} << 30;
+  const std::atomic<bool>* cancel = nullptr;
+  // Called with the stage number before it runs, then with the executor's progress.
+  std::function<void(int stage)> stage_started;
+  std::function<void(std::int64_t done, std::int64_t total, const std::string& what)> progress;
+  int max_stages = 8;  // a guard against a lowering that keeps finding "new" work
+};
+
+struct RunOutcome {
+  std::vector<Stage> stages;
+  compiler::MeasuredValues measured;
+  std::vector<rt::ClaimResult> claims;      // every claim measured, in stage order
+  std::vector<WrittenClaim> unmeasured;     // claims of the file that no stage measured
+  std::string pending;  // lowering's W050 report of what could not run (empty when all ran)
+  double seconds = 0;
+  int forwards() const;
+  int backwards() const;
+  bool all_claims_passed() const;  // every measured claim passed and none is unmeasured
+};
+
+// Runs every stage of a compiled file on `model` (already loaded). Lowering errors, invalid
+// plans and executor errors throw (std::exception, one line); Ctrl-C (options.cancel) throws
+// rt::ExecutionCancelled.
+RunOutcome run_compiled(const compiler::Compilation& c, const rt::HookedModel& model, const RunOptions& options,
+                        std::ostream& diagnostics);
+
+}  // namespace circuit::cli::run
