@@ -13,6 +13,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "runtime/analysis/analysis_runs.h"
 #include "runtime/analysis/edge_graph.h"
 #include "runtime/analysis/graph_forward.h"
 
@@ -50,7 +51,7 @@ bool node_alive(const EdgeGraph& graph, int r, const std::vector<std::uint8_t>& 
 
 AnalysisResult acdc(const AnalysisContext& context) {
   const plan::Analysis& analysis = context.analysis;
-  const std::string label = kind_label(analysis);
+  const std::string label = std::string(plan::analysis_kind_name(analysis.kind));
   EdgeGraph graph(context.model.config());
   const std::size_t E = graph.edge_count();
   const std::string& model_name = context.model.config().name;
@@ -75,7 +76,7 @@ AnalysisResult acdc(const AnalysisContext& context) {
     }
     for (std::size_t i = count; i-- > 0;) {
       const std::size_t e = first + i;
-      check_cancel(context, tested, static_cast<std::int64_t>(E), analysis.name + ": " + graph.edges()[e].name);
+      step_done(context.options, tested, static_cast<std::int64_t>(E), analysis.name + ": " + graph.edges()[e].name);
       ablated[e] = 1;
       const double value = metric(ablated);
       ++tested;

@@ -45,6 +45,15 @@ TokenBatch corrupt_prompts(const AnalysisContext& context) {
   }
 }
 
+std::unique_ptr<TokenBatch> corrupt_prompts_if_any(const AnalysisContext& context) {
+  if (!context.corrupt) {
+    if (context.analysis.ablation != plan::Ablation::Patch) return nullptr;
+    throw analysis_error(context.analysis,
+                         "patch ablation needs corrupt prompts, and the task has none; use mean or zero ablation");
+  }
+  return std::make_unique<TokenBatch>(corrupt_prompts(context));
+}
+
 const plan::Metric& require_metric(const AnalysisContext& context) {
   if (!context.analysis.metric) throw analysis_error(context.analysis, "needs a metric");
   return *context.analysis.metric;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -22,6 +23,9 @@ TokenBatch clean_prompts(const AnalysisContext& context);
 // The corrupt prompts, which must pair row by row with the clean ones and pad to the same
 // length (patching copies activations column by column). Throws when there are none.
 TokenBatch corrupt_prompts(const AnalysisContext& context);
+// The corrupt prompts when the analysis names them (checked as above); null when it does not
+// and its ablation needs none (Mean, Zero). Throws for Patch without corrupt prompts.
+std::unique_ptr<TokenBatch> corrupt_prompts_if_any(const AnalysisContext& context);
 
 // The analysis's metric; throws naming the analysis when it has none.
 const plan::Metric& require_metric(const AnalysisContext& context);

@@ -8,6 +8,7 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "runtime/analysis/analysis_runs.h"
 #include "runtime/analysis/edge_graph.h"
 #include "runtime/analysis/graph_forward.h"
 
@@ -28,7 +29,7 @@ struct Measure {
   std::string label;
 
   explicit Measure(const AnalysisContext& c)
-      : context(c), graph(c.model.config()), metric(c, graph), label(kind_label(c.analysis)) {
+      : context(c), graph(c.model.config()), metric(c, graph), label(std::string(plan::analysis_kind_name(c.analysis.kind))) {
     full = metric.full();
     empty = metric(std::vector<std::uint8_t>(graph.edge_count(), 1));
     if (full == empty || !std::isfinite(full - empty))
@@ -76,7 +77,7 @@ AnalysisResult completeness(const AnalysisContext& context) {
 }
 
 AnalysisResult minimality(const AnalysisContext& context) {
-  const std::string label = kind_label(context.analysis);
+  const std::string label = std::string(plan::analysis_kind_name(context.analysis.kind));
   if (context.analysis.edges.empty()) throw std::invalid_argument(label + ": the circuit has no edges");
   if (context.analysis.edges.size() > kMinimalityMaxEdges)
     throw std::invalid_argument(label + ": " + std::to_string(context.analysis.edges.size()) +
@@ -92,7 +93,7 @@ AnalysisResult minimality(const AnalysisContext& context) {
   std::int64_t done = 0;
   for (std::size_t e = 0; e < keep.size(); ++e) {
     if (!keep[e]) continue;
-    check_cancel(context, done++, total, context.analysis.name + ": " + measure.graph.edges()[e].name);
+    step_done(context.options, done++, total, context.analysis.name + ": " + measure.graph.edges()[e].name);
     ablated[e] = 1;
     const double drop = (m_circuit - measure.metric(ablated)) / (measure.full - measure.empty);
     ablated[e] = 0;
@@ -107,7 +108,7 @@ AnalysisResult minimality(const AnalysisContext& context) {
 
 AnalysisResult circuit_curve(const AnalysisContext& context) {
   const plan::Analysis& analysis = context.analysis;
-  const std::string label = kind_label(analysis);
+  const std::string label = std::string(plan::analysis_kind_name(analysis.kind));
   if (analysis.edges.size() != analysis.edge_scores.size())
     throw std::invalid_argument(label + ": " + std::to_string(analysis.edges.size()) + " edges but " +
                                 std::to_string(analysis.edge_scores.size()) + " edge scores");
@@ -125,7 +126,7 @@ AnalysisResult circuit_curve(const AnalysisContext& context) {
   std::vector<double> fractions, faith;
   std::int64_t done = 0;
   for (double k : kCurvePercents) {
-    check_cancel(context, done++, std::size(kCurvePercents), analysis.name + ": top " + std::to_string(k) + "%");
+    step_done(context.options, done++, std::size(kCurvePercents), analysis.name + ": top " + std::to_string(k) + "%");
     const auto top = static_cast<std::size_t>(std::ceil(k / 100.0 * n - 1e-9));
     const std::size_t count = std::min<std::size_t>(order.size(), top);
     std::vector<std::uint8_t> keep(measure.graph.edge_count(), 0);

@@ -17,6 +17,7 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "runtime/analysis/analysis_runs.h"
 #include "runtime/analysis/edge_graph.h"
 #include "runtime/analysis/graph_forward.h"
 #include "runtime/exec/metric.h"
@@ -75,7 +76,7 @@ ChunkScores eap_scores(const AnalysisContext& context, const EdgeGraph& graph, c
   const plan::Analysis& analysis = context.analysis;
   const HookedModel& model = context.model;
   const bool integrated = analysis.kind == plan::AnalysisKind::EapIg;
-  const LogitsAt logits_at = metric_logits_at(metric, clean);
+  const LogitsAt logits_at = logits_for_metric(clean, metric);
   ChunkScores out;
 
   // The ablated values first (Patch: the corrupt run), then the clean run.
@@ -124,7 +125,7 @@ ChunkScores eap_scores(const AnalysisContext& context, const EdgeGraph& graph, c
     const at::Tensor clean_embed = run.embed;
     const at::Tensor start = baseline.embed.expand_as(clean_embed);
     for (int k = 0; k < steps; ++k) {
-      check_cancel(context, k, steps, analysis.name + ": integrated-gradient step " + std::to_string(k + 1));
+      step_done(context.options, k, steps, analysis.name + ": integrated-gradient step " + std::to_string(k + 1));
       const double alpha = static_cast<double>(k) / steps;
       gradient_run(start + (clean_embed - start) * alpha, false);
     }
@@ -160,7 +161,7 @@ std::int64_t rows_per_chunk(const AnalysisContext& context, const EdgeGraph& gra
 AnalysisResult edge_attribution_patching(const AnalysisContext& context) {
   const plan::Analysis& analysis = context.analysis;
   const HookedModel& model = context.model;
-  const std::string label = kind_label(analysis);
+  const std::string label = std::string(plan::analysis_kind_name(analysis.kind));
   if (!analysis.metric)
     throw std::invalid_argument(label + ": needs a metric to take the gradient of (logit_diff, logprob, ...)");
   if (analysis.top < 0) throw std::invalid_argument(label + ": top must be >= 0");
@@ -169,8 +170,8 @@ AnalysisResult edge_attribution_patching(const AnalysisContext& context) {
   const int steps = integrated ? (analysis.steps > 0 ? analysis.steps : kDefaultIgSteps) : 1;
 
   EdgeGraph graph(model.config());
-  const TokenBatch clean = clean_batch(context);
-  const std::unique_ptr<TokenBatch> corrupt = corrupt_batch(context);
+  const TokenBatch clean = clean_prompts(context);
+  const std::unique_ptr<TokenBatch> corrupt = corrupt_prompts_if_any(context);
   plan::Metric metric = *analysis.metric;
   metric.normalize.reset();
   const std::int64_t rows = clean.batch();
@@ -192,7 +193,7 @@ AnalysisResult edge_attribution_patching(const AnalysisContext& context) {
         forward_equivalents += mean->forwards;
       }
       for (std::int64_t first = 0; first < rows; first += chunk) {
-        check_cancel(context, first, rows, analysis.name + ": rows " + std::to_string(first));
+        step_done(context.options, first, rows, analysis.name + ": rows " + std::to_string(first));
         std::vector<std::int64_t> picked;
         for (std::int64_t r = first; r < std::min(rows, first + chunk); ++r) picked.push_back(r);
         const TokenBatch clean_part = to_token_batch(context.clean, model.config(), picked);
@@ -212,7 +213,7 @@ AnalysisResult edge_attribution_patching(const AnalysisContext& context) {
     if (what.rfind("metric '", 0) == 0) throw;
     throw std::invalid_argument(label + ": " + what);
   }
-  check_cancel(context, rows, rows, analysis.name + ": scores");
+  step_done(context.options, rows, rows, analysis.name + ": scores");
   const at::Tensor scores = (total.score_sum / static_cast<double>(rows)).contiguous();
   const double* s = scores.data_ptr<double>();
   const std::int64_t n_receivers = scores.size(1);

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "runtime/analysis/analysis_runs.h"
 #include "runtime/exec/metric.h"
 #include "runtime/exec/plan_tensors.h"
 #include "runtime/hooks/hook_set.h"
@@ -312,40 +313,8 @@ AblationBaseline ablation_baseline(const HookedModel& model, const EdgeGraph& gr
   throw std::invalid_argument("unknown ablation");
 }
 
-LogitsAt metric_logits_at(const plan::Metric& metric, const TokenBatch& batch) {
-  if (!metric.position.per_row.empty()) return LogitsAt::All;
-  if (!metric.position.index.empty() && metric.position.index[0] != -1) return LogitsAt::All;
-  for (std::int64_t r = 0; r < batch.batch(); ++r)
-    if (batch.column(r, batch.lengths[r] - 1) != batch.seq() - 1) return LogitsAt::All;
-  return LogitsAt::Last;
-}
-
-std::string kind_label(const plan::Analysis& analysis) {
-  return plan::analysis_kind_name(analysis.kind);
-}
-
-TokenBatch clean_batch(const AnalysisContext& context) {
-  return to_token_batch(context.clean, context.model.config());
-}
-
-std::unique_ptr<TokenBatch> corrupt_batch(const AnalysisContext& context) {
-  if (!context.corrupt) {
-    if (context.analysis.ablation == plan::Ablation::Patch)
-      throw std::invalid_argument(kind_label(context.analysis) +
-                                  ": patch ablation needs corrupt prompts; name a corrupt batch or use mean or "
-                                  "zero ablation");
-    return nullptr;
-  }
-  return std::make_unique<TokenBatch>(to_token_batch(*context.corrupt, context.model.config()));
-}
-
-void check_cancel(const AnalysisContext& context, std::int64_t done, std::int64_t total, const std::string& what) {
-  if (context.options.cancel && context.options.cancel->load()) throw ExecutionCancelled();
-  if (context.options.progress) context.options.progress(done, total, what);
-}
-
 AblatedMetric::AblatedMetric(const AnalysisContext& context, const EdgeGraph& graph)
-    : context_(context), graph_(graph), clean_(clean_batch(context)) {
+    : context_(context), graph_(graph), clean_(clean_prompts(context)) {
   if (context.analysis.metric && context.analysis.metric->kind != plan::MetricKind::Kl) {
     metric_ = *context.analysis.metric;
   } else {
@@ -354,12 +323,12 @@ AblatedMetric::AblatedMetric(const AnalysisContext& context, const EdgeGraph& gr
     metric_.kind = plan::MetricKind::Kl;
   }
   metric_.normalize.reset();
-  logits_at_ = metric_logits_at(metric_, clean_);
-  std::unique_ptr<TokenBatch> corrupt = corrupt_batch(context);
+  logits_at_ = logits_for_metric(clean_, metric_);
+  std::unique_ptr<TokenBatch> corrupt = corrupt_prompts_if_any(context);
   try {
     baseline_ = ablation_baseline(context.model, graph, clean_, corrupt.get(), context.analysis.ablation);
   } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument(kind_label(context.analysis) + ": " + e.what());
+    throw std::invalid_argument(std::string(plan::analysis_kind_name(context.analysis.kind)) + ": " + e.what());
   }
   forwards_ += baseline_.forwards;
   reference_logits_ = context.model.forward(clean_, nullptr, logits_at_);

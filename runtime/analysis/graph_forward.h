@@ -76,9 +76,6 @@ AblationBaseline ablation_baseline(const HookedModel& model, const EdgeGraph& gr
 // Mean ablation from a clean run that recorded its senders (no extra forward).
 AblationBaseline mean_baseline(const GraphRun& clean_run, const TokenBatch& clean);
 
-// LogitsAt::Last when the metric reads every row's last token and that token sits in the last
-// padded column (no padding, or left padding), else All.
-LogitsAt metric_logits_at(const plan::Metric& metric, const TokenBatch& batch);
 
 // The metric of the clean prompts through the graph with some edges ablated: the loop of ACDC
 // and the circuit measures. Without an analysis metric it is KL(full model || ablated graph)
@@ -108,16 +105,5 @@ class AblatedMetric {
   double full_ = 0.0;
   int forwards_ = 0;
 };
-
-// The analysis's clean prompts (and corrupt, when named) as padded runtime batches.
-TokenBatch clean_batch(const AnalysisContext& context);
-// Throws std::invalid_argument "<kind>: <what>" when the context has no corrupt batch
-// and the ablation is Patch; otherwise null when there is none.
-std::unique_ptr<TokenBatch> corrupt_batch(const AnalysisContext& context);
-// The analysis kind ("eap", "acdc", "faithfulness") that opens its error messages; the
-// dispatcher (run_analysis) puts "analyses[i] 'name': " before it.
-std::string kind_label(const plan::Analysis& analysis);
-// Throws ExecutionCancelled when the options' cancel flag is set; reports progress.
-void check_cancel(const AnalysisContext& context, std::int64_t done, std::int64_t total, const std::string& what);
 
 }  // namespace circuit::rt
