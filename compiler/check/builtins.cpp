@@ -51,7 +51,7 @@ const std::vector<Builtin>& table() {
       {"dla", G::Experiment, {{"task", T::Task, true}, {"over", T::Set, false}, {"metric", T::Metric, false}},
        T::Scores, "direct logit attribution of each component to the answer"},
       {"patch_sweep", G::Experiment, {{"task", T::Task, true}, {"over", T::Set, true}, {"metric", T::Metric, true}},
-       T::Scores, "activation patching of each component from the corrupt run"},
+       T::Scores, "activation patching: each component's clean activation patched into the corrupt run"},
       {"path_patch", G::Experiment,
        {{"task", T::Task, true}, {"senders", T::Set, true}, {"receivers", T::Set, true}, {"metric", T::Metric, true}},
        T::Scores, "path patching from each sender to the receivers"},

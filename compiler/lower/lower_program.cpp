@@ -313,10 +313,13 @@ bool Lowerer::lower_sweep(const std::string& name, const ast::Expr& call) {
   if (!m) return false;
   plan::Pass target;
   target.name = name + ".target";
-  target.batch = t->clean_batch;
+  // Denoising, as TransformerLens's patching functions do: each component's clean activation
+  // goes into the corrupt run, so with a normalized metric 1 means "restores the clean
+  // behaviour" and 0 "no effect", and top() by |score| finds the components that matter.
+  target.batch = t->corrupt_batch;
   target.metrics.push_back(*m);
   plan_.passes.push_back(target);
-  std::string source = clean_run(t->corrupt_batch);
+  std::string source = clean_run(t->clean_batch);
   plan::Experiment experiment{name, "activation_patching", {}, {}, true, {}};
   for (size_t k = 0; k < ts.size(); ++k) {
     const Target& tg = ts[k];

@@ -81,11 +81,12 @@ def _all_heads(parts, heads):
 
 
 def head_patching_sweep(parts, clean, corrupt, answers, wrong, position=-1, normalize=True, heads=None):
-    """Activation patching: each head's z at `position` from the corrupt run, one head at a
-    time (a forward pre-hook on the output projection edits its input). `heads`: (layer, head)
-    pairs to sweep (all by default); the others stay NaN."""
-    clean_logits, _ = _z_runs(parts, clean)
-    corrupt_logits, z_corrupt = _z_runs(parts, corrupt)
+    """Activation patching, denoising as TransformerLens does it: each head's clean z at
+    `position` patched into the corrupt run, one head at a time (a forward pre-hook on the
+    output projection edits its input). `heads`: (layer, head) pairs to sweep (all by default);
+    the others stay NaN."""
+    clean_logits, z_clean = _z_runs(parts, clean)
+    corrupt_logits, _ = _z_runs(parts, corrupt)
     base = float(logit_diff(clean_logits, answers, wrong).mean())
     worst = float(logit_diff(corrupt_logits, answers, wrong).mean())
     out = torch.full((parts.n_layers, parts.n_heads), float("nan"), dtype=torch.float64)
@@ -94,10 +95,10 @@ def head_patching_sweep(parts, clean, corrupt, answers, wrong, position=-1, norm
             if layer != l:
                 return z
             z = z.clone()
-            z[:, position, _head_slice(parts, h)] = z_corrupt[l][:, position, _head_slice(parts, h)]
+            z[:, position, _head_slice(parts, h)] = z_clean[l][:, position, _head_slice(parts, h)]
             return z
         with torch.no_grad():
-            logits, _ = parts.run(clean, z_edit=edit)
+            logits, _ = parts.run(corrupt, z_edit=edit)
         m = float(logit_diff(logits, answers, wrong).mean())
         out[l, h] = normalized(m, base, worst) if normalize else m
     return out
