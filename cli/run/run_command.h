@@ -18,7 +18,12 @@ struct RunCommandOptions {
   std::string model;  // --model
   RuntimeFlags flags;
   std::string memory_budget = "4G";  // --memory-budget
+  int level = 1;  // -O0: every sweep item its own forward, no cache reuse; -O1: optimized
 };
+
+// The options `circuit run` and `circuit test` share: --model, --memory-budget, -O and the
+// runtime flags (--device, --dtype, --threads, --json).
+void add_run_flags(CLI::App& command, RunCommandOptions& options);
 
 // "4294967296", "512M", "4G", "0" (no limit) -> bytes; std::invalid_argument otherwise.
 std::int64_t parse_byte_count(const std::string& text);

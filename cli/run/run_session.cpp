@@ -99,6 +99,11 @@ RunOutcome run_compiled(const compiler::Compilation& c, const rt::HookedModel& m
   exec.memory_budget_bytes = options.memory_budget_bytes;
   exec.cancel = options.cancel;
   exec.progress = options.progress;
+  exec.reuse_caches = options.optimize;
+  plan::OptimizeOptions optimizer;
+  if (!options.optimize)
+    for (plan::OptimizePass pass : plan::optimize_pass_order())
+      if (pass != plan::OptimizePass::ExpandSweeps) optimizer.disabled.insert(pass);
   for (int stage = 1;; ++stage) {
     compiler::Diagnostics lowering;
     plan::HookPlan lowered = compiler::lower_program(c, lowering, outcome.measured, /*report_pending=*/false);
@@ -112,7 +117,7 @@ RunOutcome run_compiled(const compiler::Compilation& c, const rt::HookedModel& m
     const auto stage_start = std::chrono::steady_clock::now();
     plan::validate_plan(lowered);  // a lowering bug shows here, not deep in the executor
     Stage s;
-    s.plan = plan::optimize_plan(std::move(lowered), plan::OptimizeOptions{});
+    s.plan = plan::optimize_plan(std::move(lowered), optimizer);
     s.results = rt::execute_plan(model, s.plan, exec);
     record_measurements(s.plan, s.results, outcome.measured);
     for (const auto& claim : s.results.claims) outcome.claims.push_back(claim);

@@ -62,6 +62,9 @@ struct RunOptions {
   std::function<void(int stage)> stage_started;
   std::function<void(std::int64_t done, std::int64_t total, const std::string& what)> progress;
   int max_stages = 8;  // a guard against a lowering that keeps finding "new" work
+  // false (-O0): no optimizer passes but expand_sweeps, and no cache reuse: one forward per
+  // pass and sweep item, the baseline the optimizer is checked and measured against.
+  bool optimize = true;
 };
 
 struct RunOutcome {

@@ -72,6 +72,7 @@ FileRun run_file(const std::string& path, const RunCommandOptions& options, Mode
   ProgressBar bar(progress);
   RunOptions run_options;
   run_options.memory_budget_bytes = parse_byte_count(options.memory_budget);
+  run_options.optimize = options.level > 0;
   run_options.cancel = cancel;
   run_options.stage_started = [&bar](int stage) { bar.set_stage(stage); };
   run_options.progress = [&bar](std::int64_t done, std::int64_t total, const std::string& what) {
@@ -123,16 +124,27 @@ void run_command(const RunArgs& a) {
   }
 }
 
+}  // namespace
+
+void add_run_flags(CLI::App& command, RunCommandOptions& options) {
+  command.add_option("--model", options.model, "run on this model instead of the file's `model`");
+  command.add_option("--memory-budget", options.memory_budget,
+                     "activation memory one forward may use: bytes, or 512M, 4G; 0 = no limit")
+      ->capture_default_str();
+  command.add_option("-O", options.level,
+                     "-O1: optimized (default); -O0: one forward per sweep item, no cache reuse")
+      ->check(CLI::IsMember({0, 1}));
+  add_runtime_flags(command, options.flags);
+}
+
+namespace {
+
 static CommandRegistrar reg{38, "run", [](CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "Run a .circuit file's experiments and claims; write its results");
   auto a = std::make_shared<RunArgs>();
   cmd->add_option("file", a->path, "the .circuit file")->required();
-  cmd->add_option("--model", a->options.model, "run on this model instead of the file's `model`");
   cmd->add_option("--out", a->out, "results folder (default: results/<file stem>/)");
-  cmd->add_option("--memory-budget", a->options.memory_budget,
-                  "activation memory one forward may use: bytes, or 512M, 4G; 0 = no limit")
-      ->capture_default_str();
-  add_runtime_flags(*cmd, a->options.flags);
+  add_run_flags(*cmd, a->options);
   cmd->callback([a] { run_reporting_torch_errors([&] { run_command(*a); }); });
 }};
 

@@ -122,11 +122,7 @@ static CommandRegistrar reg{39, "test", [](CLI::App& app) {
   auto* cmd = app.add_subcommand("test", "Run .circuit files (and folders of them) and check their claims");
   auto a = std::make_shared<TestArgs>();
   cmd->add_option("paths", a->paths, ".circuit files or folders")->required();
-  cmd->add_option("--model", a->options.model, "run on this model instead of each file's `model`");
-  cmd->add_option("--memory-budget", a->options.memory_budget,
-                  "activation memory one forward may use: bytes, or 512M, 4G; 0 = no limit")
-      ->capture_default_str();
-  add_runtime_flags(*cmd, a->options.flags);
+  add_run_flags(*cmd, a->options);
   cmd->callback([a] { run_reporting_torch_errors([&] { test_command(*a); }); });
 }};
 
