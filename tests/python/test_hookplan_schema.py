@@ -65,4 +65,7 @@ def test_induction_stages(tmp_path):
     faithful = claims["faithfulness(induction on repeated_tokens, metric: logprob)"]
     analysis = next(a for a in second["analyses"] if a["name"] == faithful["experiment"])
     assert analysis["kind"] == "faithfulness"
-    assert analysis["edges"] == ["a0.h0->a1.h1<k>", "a1.h1->logits"]
+    assert sorted(analysis["edges"]) == sorted([
+        "input->a0.h0<q>", "input->a0.h0<k>", "input->a0.h0<v>",  # embed -> prev_heads
+        "input->a1.h1<q>", "input->a1.h1<v>",                      # embed -> induction_heads.q/.v
+        "a0.h0->a1.h1<k>", "a1.h1->logits"])
