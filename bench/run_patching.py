@@ -150,7 +150,9 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--pairs", type=int, default=32, help="IOI prompt pairs (the batch of every forward)")
     p.add_argument("--layers", type=int, default=None, help="sweep only the first N layers (smoke runs)")
-    p.add_argument("--ours", help="our command line for the same sweep, run through sh -c")
+    p.add_argument("--ours", action="append", default=[],
+                   help="our command line for the same sweep, run through sh -c (repeatable: each is timed)")
+    p.add_argument("--ours-runs", type=int, default=None, help="runs of each --ours command (default: --runs)")
     p.add_argument("--ours-scores", help="safetensors file our command wrote; compared with the reference")
     p.add_argument("--ours-key", help="tensor name in --ours-scores (default: the one ending in /scores)")
     p.add_argument("--scores", action="store_true", help="print the reference scores too")
@@ -187,14 +189,16 @@ def main() -> None:
            "reference": reference}
     if args.scores:
         out["reference"]["scores"] = [[round(v, 6) for v in row] for row in scores.tolist()]
-    if args.ours:
-        ours = run_ours(args.ours, args.runs)
-        out["ours"] = ours
-        out["ratios"] = {
+    out["ours"], out["ratios"] = [], []
+    for command in args.ours:
+        ours = run_ours(command, args.ours_runs or args.runs)
+        out["ours"].append(ours)
+        out["ratios"].append({
+            "command": command,
             "time_vs_sweep": ours["median_s"] / reference["median_s"],
             "time_vs_sweep_plus_load": ours["median_s"] / (reference["median_s"] + load_s),
             "peak_rss": ours["peak_rss_mib"] / reference["peak_rss_mib"],
-        }
+        })
     if args.ours_scores:
         key, theirs = read_scores(args.ours_scores, args.ours_key)
         if tuple(theirs.shape) != tuple(scores.shape):
