@@ -5,15 +5,16 @@
 
 #include <stdexcept>
 
+#include "compiler/plan/graph_ids.h"
 #include "runtime/formats/model_source.h"
 
 namespace circuit::rt {
 
 std::string head_node_name(int layer, int head) {
-  return "a" + std::to_string(layer) + ".h" + std::to_string(head);
+  return plan::graph_node_id({plan::GraphNode::Kind::Head, layer, head, 0});
 }
 
-std::string mlp_node_name(int layer) { return "m" + std::to_string(layer); }
+std::string mlp_node_name(int layer) { return plan::graph_node_id({plan::GraphNode::Kind::Mlp, layer, 0, 0}); }
 
 EdgeGraph::EdgeGraph(const formats::ModelConfig& config) : config_(config) {
   const int L = config.n_layers, H = config.n_heads;
