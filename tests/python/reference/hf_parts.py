@@ -103,7 +103,9 @@ class ModelParts:
 
 
 def load_gguf_model(path):
-    """A GGUF file through HF's own loader (dequantized to float32), in eval mode."""
+    """A GGUF file through HF's own loader (dequantization and q/k un-permutation, float32), in
+    eval mode. from_pretrained needs `accelerate` for GGUF files; without it, the same HF loader
+    is called directly."""
     import transformers
     from pathlib import Path
     path = Path(path)
@@ -117,6 +119,7 @@ def load_gguf_model(path):
     config = transformers.AutoConfig.from_pretrained(str(path.parent), gguf_file=path.name)
     model = transformers.AutoModelForCausalLM.from_config(config).float().eval()
     tensors = load_gguf_checkpoint(str(path), return_tensors=True, model_to_load=model)["tensors"]
-    model.load_state_dict(tensors, strict=False)
+    missing, unexpected = model.load_state_dict(tensors, strict=False)
+    assert not unexpected and set(missing) <= {"lm_head.weight"}, (missing, unexpected)
     model.tie_weights()
     return model
