@@ -38,8 +38,13 @@ struct GraphForwardRequest {
   // Keep every sender's output (GraphRun::sender_outputs) and hook_embed's value.
   bool record_senders = false;
   // Track gradients at every receiver input: call backward on a function of the logits, then
-  // read GraphRun::receiver_gradients().
+  // read GraphRun::receiver_gradients(). Autograd through a copy of the residual per head: the
+  // reference that receiver_gradients.h (what EAP uses: no per-head copies) is tested against.
   bool receiver_gradients = false;
+  // A receiver that ablates more senders than it keeps subtracts the sum over everything
+  // upstream and adds its kept edges back (fast when a small circuit is kept); true forces the
+  // edge-by-edge sum, the reference that form is tested against.
+  bool sum_ablated_edges_directly = false;
   // Replaces hook_embed's value (EAP-IG's interpolated inputs); undefined: the model's own.
   at::Tensor embed;
   LogitsAt logits_at = LogitsAt::All;

@@ -27,13 +27,14 @@ struct HookedModel::Impl {
   at::Tensor inverse_frequencies;  // rotary families
 
   // A forward over every column; `record`, when given, receives what forward_from needs.
+  // `stop_after` >= 0: the forward ends after that block and returns its residual stream.
   at::Tensor run_full(const TokenBatch& batch, HookSet* hooks, LogitsAt logits_at,
-                      PrefixCache::Data* record) const;
+                      PrefixCache::Data* record, int stop_after = -1) const;
   // Columns [from.first_column, batch.seq()) of blocks from.layer and up, for forward rows that
   // repeat the cache rows `rows`; `record`, when given, receives the computed columns' state.
   at::Tensor run_resumed(const PrefixCache::Data& cache, const TokenBatch& batch,
                          const std::vector<std::int64_t>& rows, ResumePoint from, HookSet* hooks,
-                         LogitsAt logits_at, PrefixCache::Data* record) const;
+                         LogitsAt logits_at, PrefixCache::Data* record, int stop_after = -1) const;
   // The final norm and the unembedding.
   at::Tensor unembed(at::Tensor x, LogitsAt logits_at, const ForwardState& s) const;
 };
@@ -77,6 +78,42 @@ void check_hooks_run(const HookSet* hooks, int first_layer) {
   }
 }
 
+// A forward that stops after block `last_layer` never reaches the hook points above it:
+// refuse them, as check_hooks_run refuses those below a resume layer. Checks the layer too.
+void check_stop(const HookSet* hooks, int last_layer, int first_layer, const formats::ModelConfig& c) {
+  if (last_layer < first_layer || last_layer >= c.n_layers)
+    throw std::invalid_argument("cannot stop after layer " + std::to_string(last_layer) + ": the forward runs layers " +
+                                std::to_string(first_layer) + ".." + std::to_string(c.n_layers - 1));
+  if (!hooks) return;
+  for (int k = 0; k < formats::kHookKindCount; ++k) {
+    const auto kind = static_cast<HookKind>(k);
+    const auto& spec = formats::hook_point_spec(kind);
+    if (!spec.per_layer && (kind == HookKind::Embed || kind == HookKind::PosEmbed)) continue;
+    for (int l = spec.per_layer ? last_layer + 1 : -1; l < (spec.per_layer ? c.n_layers : 0); ++l) {
+      if (hooks->active(kind, l))
+        throw std::invalid_argument("hook point '" + formats::hook_point_name(kind, l) +
+                                    "' is above the stop layer " + std::to_string(last_layer) +
+                                    " and would not run");
+    }
+  }
+}
+
+// The first `columns` padded columns of `batch` as a batch of their own (forward_prefix).
+TokenBatch leading_columns(const TokenBatch& batch, std::int64_t columns) {
+  TokenBatch out;
+  out.side = batch.side;
+  out.tokens = batch.tokens.narrow(1, 0, columns);
+  out.positions = batch.positions.narrow(1, 0, columns);
+  if (batch.padded()) {
+    out.attention_mask = batch.attention_mask.narrow(1, 0, columns);
+    const at::Tensor real = out.attention_mask.sum(1).to(at::kCPU).to(at::kLong).contiguous();
+    out.lengths.assign(real.data_ptr<std::int64_t>(), real.data_ptr<std::int64_t>() + real.numel());
+  } else {
+    out.lengths.assign(static_cast<size_t>(batch.batch()), columns);
+  }
+  return out;
+}
+
 // Moves a recording's keys and values (per layer) into the cache's data.
 void keep_kv(KvRecord& kv, PrefixCache::Data& record) {
   record.keys = std::move(kv.keys);
@@ -93,7 +130,7 @@ at::Tensor HookedModel::Impl::unembed(at::Tensor x, LogitsAt logits_at, const Fo
 }
 
 at::Tensor HookedModel::Impl::run_full(const TokenBatch& batch, HookSet* hooks, LogitsAt logits_at,
-                                       PrefixCache::Data* record) const {
+                                       PrefixCache::Data* record, int stop_after) const {
   const auto& c = config;
   const auto& w = weights;
   check_context(batch, c);
@@ -129,6 +166,7 @@ at::Tensor HookedModel::Impl::run_full(const TokenBatch& batch, HookSet* hooks, 
   for (int l = 0; l < c.n_layers; ++l) {
     if (record) record->resid.push_back(x.detach());
     x = run_block(w.layers[l], l, std::move(x), s);
+    if (l == stop_after) return x;
   }
   if (record) {
     record->resid.push_back(x.detach());
@@ -139,7 +177,8 @@ at::Tensor HookedModel::Impl::run_full(const TokenBatch& batch, HookSet* hooks, 
 
 at::Tensor HookedModel::Impl::run_resumed(const PrefixCache::Data& cache, const TokenBatch& batch,
                                           const std::vector<std::int64_t>& rows, ResumePoint from,
-                                          HookSet* hooks, LogitsAt logits_at, PrefixCache::Data* record) const {
+                                          HookSet* hooks, LogitsAt logits_at, PrefixCache::Data* record,
+                                          int stop_after) const {
   const auto& c = config;
   const auto& w = weights;
   const std::int64_t seq = batch.seq(), first = from.first_column, cache_rows = cache.batch.batch();
@@ -202,6 +241,7 @@ at::Tensor HookedModel::Impl::run_resumed(const PrefixCache::Data& cache, const 
   for (int l = from.layer; l < c.n_layers; ++l) {
     if (record) record->resid.push_back(x.detach());
     x = run_block(w.layers[l], l, std::move(x), s);
+    if (l == stop_after) return x;
   }
   if (record) {
     record->resid.push_back(x.detach());
@@ -284,13 +324,46 @@ at::Tensor HookedModel::forward_from(const PrefixCache& cache, const std::vector
                                      ResumePoint from, HookSet* hooks, LogitsAt logits_at) const {
   const auto& d = cache.data();
   if (!d.batch.tokens.defined()) throw std::invalid_argument("cannot resume from an empty prefix cache");
+  // A forward_prefix cache holds only its first columns (a full cache holds at least seq).
+  const std::int64_t held = d.keys.empty() ? d.batch.seq() : d.keys.front().size(2);
+  if (held < d.batch.seq() && (from.layer > 0 || from.first_column > held))
+    throw std::invalid_argument("cannot resume at layer " + std::to_string(from.layer) + ", column " +
+                                std::to_string(from.first_column) + ": the cache holds only columns 0.." +
+                                std::to_string(held - 1) + " (resume at layer 0, column " + std::to_string(held) +
+                                " or before)");
   return impl_->run_resumed(d, d.batch, rows, from, hooks, logits_at, nullptr);
+}
+
+PrefixCache HookedModel::forward_prefix(const TokenBatch& batch, std::int64_t columns) const {
+  if (columns < 1 || columns > batch.seq())
+    throw std::invalid_argument("cannot cache the first " + std::to_string(columns) + " columns of a batch of " +
+                                std::to_string(batch.seq()));
+  PrefixCache cache;
+  // Only the last column is unembedded (nothing reads it); the cache then answers for `batch`.
+  impl_->run_full(leading_columns(batch, columns), nullptr, LogitsAt::Last, &cache.data());
+  cache.data().batch = batch;
+  return cache;
+}
+
+at::Tensor HookedModel::forward_until(const TokenBatch& batch, int last_layer, HookSet* hooks) const {
+  check_stop(hooks, last_layer, 0, impl_->config);
+  return impl_->run_full(batch, hooks, LogitsAt::All, nullptr, last_layer);
+}
+
+at::Tensor HookedModel::forward_from_until(const PrefixCache& cache, const std::vector<std::int64_t>& rows,
+                                           ResumePoint from, int last_layer, HookSet* hooks) const {
+  const auto& d = cache.data();
+  if (!d.batch.tokens.defined()) throw std::invalid_argument("cannot resume from an empty prefix cache");
+  check_stop(hooks, last_layer, from.layer, impl_->config);
+  return impl_->run_resumed(d, d.batch, rows, from, hooks, LogitsAt::All, nullptr, last_layer);
 }
 
 at::Tensor HookedModel::extend(PrefixCache& cache, const std::vector<std::int64_t>& next_tokens,
                                HookSet* hooks) const {
   auto& d = cache.data();
   if (!d.batch.tokens.defined()) throw std::invalid_argument("cannot extend an empty prefix cache");
+  if (!d.keys.empty() && d.keys.front().size(2) < d.batch.seq())
+    throw std::invalid_argument("cannot extend a cache of the first columns only (forward_prefix)");
   const std::int64_t old_seq = d.batch.seq();
   TokenBatch longer = append_column(d.batch, next_tokens, impl_->config);
   std::vector<std::int64_t> rows(static_cast<size_t>(longer.batch()));

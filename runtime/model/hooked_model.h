@@ -105,6 +105,23 @@ class HookedModel {
   at::Tensor extend(PrefixCache& cache, const std::vector<std::int64_t>& next_tokens,
                     HookSet* hooks = nullptr) const;
 
+  // --- Stopping early (forwards read only for their hook points) ---
+  // forward / forward_from that stop after block `last_layer`: no later block, final norm or
+  // unembedding runs. They return the residual stream after that block ([batch, seq, d_model],
+  // resumed: columns [first_column, seq)), what its hook_resid_post sees. A hook point above
+  // `last_layer` (a later block's, the final norm's, the logits') would not run: it is refused.
+  at::Tensor forward_until(const TokenBatch& batch, int last_layer, HookSet* hooks = nullptr) const;
+  at::Tensor forward_from_until(const PrefixCache& cache, const std::vector<std::int64_t>& rows,
+                                ResumePoint from, int last_layer, HookSet* hooks = nullptr) const;
+
+  // --- A cache of the columns before a resume column only ---
+  // The PrefixCache of a forward over the first `columns` padded columns of `batch` alone, for
+  // forward_from at layer 0 and any column up to `columns` (EAP resumes the clean, corrupt and
+  // gradient runs at the first column where the prompts differ): those columns cost their
+  // share of a forward and no more. It holds no later column: resuming it at a later column
+  // or a later layer, or extending it, is refused.
+  PrefixCache forward_prefix(const TokenBatch& batch, std::int64_t columns) const;
+
  private:
   struct Impl;
   explicit HookedModel(std::shared_ptr<const Impl> impl);

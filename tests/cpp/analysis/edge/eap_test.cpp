@@ -1,7 +1,8 @@
 // EAP and EAP-IG: a signed score for every edge of the full graph that tracks the true effect
 // of ablating that edge alone (correlation on tiny models of every family), a cost of at most
-// five forward equivalents for EAP, the top-k circuit, and the induction circuit of
-// induction-2l (previous-token head -> induction head's key, induction head -> logits).
+// four forward equivalents for EAP (less where the prompts share a prefix), the top-k circuit,
+// and the induction circuit of induction-2l (previous-token head -> induction head's key,
+// induction head -> logits).
 #include "runtime/analysis/eap.h"
 
 #include <gtest/gtest.h>
@@ -76,8 +77,19 @@ TEST_P(EapOnTinyModels, GradientIsTheDerivativeAlongTheAblation) {
 
 TEST_P(EapOnTinyModels, CostsAtMostFiveForwardEquivalents) {
   const HookedModel model = testing::tiny_model(GetParam());
+  // Prompts of 6 tokens whose corrupt versions first differ at column 3: columns 0..2 once,
+  // then the corrupt forward and the clean forward and backward over columns 3..5.
   testing::EdgeCase c = testing::random_case(plan::AnalysisKind::Eap, 2, 6, model.config().d_vocab, 3);
-  EXPECT_EQ(edge_attribution_patching(c.context(model)).values.at("forward_equivalents"), 4);  // corrupt + fwd/bwd
+  EXPECT_DOUBLE_EQ(edge_attribution_patching(c.context(model)).values.at("forward_equivalents"), 0.5 + 0.5 + 1.5);
+  c.analysis.kind = plan::AnalysisKind::EapIg;
+  c.analysis.steps = 3;
+  EXPECT_DOUBLE_EQ(edge_attribution_patching(c.context(model)).values.at("forward_equivalents"),
+                   0.5 + 0.5 + 0.5 + 3 * 1.5);  // prefix, corrupt, clean, 3 steps of forward and backward
+  c.analysis.kind = plan::AnalysisKind::Eap;
+  // Prompts that differ at the first column: no common prefix, a corrupt forward and a clean
+  // forward and backward over everything.
+  testing::EdgeCase first = testing::random_case(plan::AnalysisKind::Eap, 2, 6, model.config().d_vocab, 3, {0});
+  EXPECT_DOUBLE_EQ(edge_attribution_patching(first.context(model)).values.at("forward_equivalents"), 4);
   c.analysis.ablation = plan::Ablation::Mean;
   c.has_corrupt = false;
   EXPECT_EQ(edge_attribution_patching(c.context(model)).values.at("forward_equivalents"), 3);
@@ -131,7 +143,10 @@ TEST(Eap, ChunksOfRowsGiveTheSameScores) {
     const AnalysisResult chunked = edge_attribution_patching(c.context(model));
     EXPECT_EQ(chunked.values.at("row_chunks"), 3);
     EXPECT_FALSE(whole.values.count("row_chunks"));
-    EXPECT_NEAR(chunked.values.at("forward_equivalents"), 4, 1e-9);
+    // Patch: per chunk as a whole (half the columns are a common prefix); Mean: one more
+    // forward for the mean over every row.
+    EXPECT_NEAR(chunked.values.at("forward_equivalents"), ablation == plan::Ablation::Patch ? 2.5 : 4, 1e-9);
+    EXPECT_NEAR(whole.values.at("forward_equivalents"), ablation == plan::Ablation::Patch ? 2.5 : 3, 1e-9);
     EXPECT_NEAR(chunked.values.at("metric_clean"), whole.values.at("metric_clean"), 1e-5);
     for (std::size_t i = 0; i < whole.edges.values.size(); ++i)
       EXPECT_NEAR(chunked.edges.values[i], whole.edges.values[i], 1e-4 + 1e-4 * std::abs(whole.edges.values[i]))
