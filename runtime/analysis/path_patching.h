@@ -15,8 +15,13 @@
 // The score is that metric (mean over prompts), normalized by the clean and corrupt runs when
 // the metric says so: 1 = no effect through the receivers, 0 = the receivers see the whole
 // corrupt effect. analysis.positions, when given, restricts where the sender is patched. With
-// receivers = logits this is direct-effect patching. Senders are stacked along the batch, as
-// many per forward as the memory budget allows. Ablation "patch" needs corrupt prompts paired
+// receivers = logits this is direct-effect patching. Senders are stacked along the batch, one
+// layer's senders at a time, as many per forward as the memory budget allows. Both forwards
+// resume from the clean run's per-layer cache (from the senders' layer, respectively the first
+// receiver's, and from the first column where a sender's patched output differs from its clean
+// one); the first stops after the last receiver's layer. A sender that cannot reach any receiver
+// (in the receiver's layer or above it, for a head's inputs) scores the clean run's metric
+// without a forward: 1 when normalized. Ablation "patch" needs corrupt prompts paired
 // with the clean ones (equal lengths); "mean" (the mean over the clean prompts at each position)
 // and "zero" replace the sender's output instead, their baseline for normalizing being the clean
 // run with every head so ablated.
