@@ -57,47 +57,105 @@ struct ForwardScratch {
   std::vector<at::Tensor> outputs;          // per sender, this run, [b, p, d]
   std::vector<at::Tensor> resid_pre;        // per layer, when a head's receivers need it
   at::Tensor embed;
+  // When some receiver group ablates most of what it reads (faithfulness ablates everything
+  // outside a small circuit), the sum over every sender recorded so far of (output_s - ablated_s)
+  // lets it subtract that sum and add back its few kept edges instead.
+  bool keep_running_sum = false;
+  at::Tensor ablated_outputs;               // [b or 1, p or 1, S, d]
+  at::Tensor running;                       // sum of the differences of the senders in `summed`
+  std::vector<std::uint8_t> summed;
+
+  void record(int s, const at::Tensor& output) {
+    outputs[s] = output;
+    if (!keep_running_sum) return;
+    at::Tensor difference = output - ablated_outputs.select(2, s);
+    running = running.defined() ? running + difference : difference;
+    summed[s] = 1;
+  }
+  at::Tensor difference(int s) const { return outputs[s] - ablated_outputs.select(2, s); }
 };
 
 // The correction one receiver group subtracts: sum over its ablated edges of
 // (output_s - ablated_s), [b, p, count, d]. Undefined when no edge into the group is ablated.
+// Written as a sum over the ablated edges, or, when the group keeps fewer senders than it
+// ablates, as the sum over everything upstream minus the kept edges (`complement`).
 struct GroupAblation {
   std::vector<int> senders;  // senders with an ablated edge into the group
   at::Tensor weights;        // [senders, count]: 1 where that edge is ablated
+  std::vector<std::uint8_t> changed;  // per receiver of the group: some edge into it is ablated
+  bool complement = false;
+  std::vector<int> upstream;      // complement: every sender with an edge into the group
+  std::vector<int> kept;          // complement: senders with a kept edge into the group
+  at::Tensor kept_weights;        // complement: [kept, count], 1 where that edge is kept
 };
 
+at::Tensor weight_matrix(const std::vector<std::vector<float>>& rows, int count, const at::TensorOptions& options) {
+  std::vector<float> flat;
+  for (const auto& r : rows) flat.insert(flat.end(), r.begin(), r.end());
+  return at::tensor(flat, at::kFloat).view({static_cast<std::int64_t>(rows.size()), count}).to(options);
+}
+
 GroupAblation group_ablation(const EdgeGraph& graph, const ReceiverGroup& group,
-                             const std::vector<std::uint8_t>& ablated, const at::TensorOptions& options) {
+                             const std::vector<std::uint8_t>& ablated, bool allow_complement,
+                             const at::TensorOptions& options) {
   GroupAblation out;
   if (ablated.empty()) return out;
-  std::vector<std::vector<float>> rows;  // per sender
-  std::vector<int> row_of(graph.senders().size(), -1);
+  const std::size_t S = graph.senders().size();
+  std::vector<std::vector<float>> rows, kept_rows;  // per sender
+  std::vector<int> row_of(S, -1), kept_row_of(S, -1);
+  std::vector<std::uint8_t> upstream(S, 0);
   for (int k = 0; k < group.count; ++k) {
     const auto [first, n] = graph.incoming(group.first + k);
     for (std::size_t e = first; e < first + n; ++e) {
-      if (!ablated[e]) continue;
       const int s = graph.edges()[e].sender;
-      if (row_of[s] < 0) {
-        row_of[s] = static_cast<int>(rows.size());
-        rows.emplace_back(group.count, 0.0f);
-        out.senders.push_back(s);
+      upstream[s] = 1;
+      auto& index = ablated[e] ? row_of : kept_row_of;
+      auto& list = ablated[e] ? rows : kept_rows;
+      if (index[s] < 0) {
+        index[s] = static_cast<int>(list.size());
+        list.emplace_back(group.count, 0.0f);
+        (ablated[e] ? out.senders : out.kept).push_back(s);
       }
-      rows[row_of[s]][k] = 1.0f;
+      list[index[s]][k] = 1.0f;
     }
   }
-  if (out.senders.empty()) return out;
-  std::vector<float> flat;
-  for (const auto& r : rows) flat.insert(flat.end(), r.begin(), r.end());
-  out.weights = at::tensor(flat, at::kFloat)
-                    .view({static_cast<std::int64_t>(rows.size()), group.count})
-                    .to(options);
+  if (out.senders.empty()) return GroupAblation{};  // nothing to subtract, nothing to record
+  out.changed.assign(group.count, 0);
+  for (const auto& r : rows)
+    for (int k = 0; k < group.count; ++k) out.changed[k] |= r[k] != 0.0f;
+  out.complement = allow_complement && out.kept.size() < out.senders.size();
+  if (out.complement) {
+    for (std::size_t s = 0; s < S; ++s)
+      if (upstream[s]) out.upstream.push_back(static_cast<int>(s));
+    if (!kept_rows.empty()) out.kept_weights = weight_matrix(kept_rows, group.count, options);
+  } else {
+    out.weights = weight_matrix(rows, group.count, options);
+    out.kept.clear();  // only the complement form reads kept edges
+  }
   return out;
 }
 
-at::Tensor group_delta(const GroupAblation& ablation, const ForwardScratch& scratch, const at::Tensor& ablated_outputs) {
+at::Tensor weighted_differences(const std::vector<int>& senders, const at::Tensor& weights, const ForwardScratch& scratch) {
   std::vector<at::Tensor> diffs;
-  for (int s : ablation.senders) diffs.push_back(scratch.outputs[s] - ablated_outputs.select(2, s));
-  return at::einsum("bpsd,sr->bprd", {at::stack(diffs, 2), ablation.weights});
+  for (int s : senders) diffs.push_back(scratch.difference(s));
+  return at::einsum("bpsd,sr->bprd", {at::stack(diffs, 2), weights});
+}
+
+at::Tensor group_delta(const GroupAblation& ablation, const ForwardScratch& scratch, int count) {
+  if (!ablation.complement) return weighted_differences(ablation.senders, ablation.weights, scratch);
+  // Sum over the upstream senders: the running sum, corrected for senders recorded so far that
+  // are not upstream of this group (a parallel-residual block's own heads, for its MLP).
+  at::Tensor total = scratch.running;
+  std::vector<std::uint8_t> is_upstream(scratch.summed.size(), 0);
+  for (int s : ablation.upstream) {
+    is_upstream[s] = 1;
+    if (!scratch.summed[s]) throw std::logic_error("graph_forward: a sender runs after its receiver");
+  }
+  for (std::size_t s = 0; s < scratch.summed.size(); ++s)
+    if (scratch.summed[s] && !is_upstream[s]) total = total - scratch.difference(static_cast<int>(s));
+  at::Tensor delta = total.unsqueeze(2).expand({total.size(0), total.size(1), count, total.size(2)});
+  if (!ablation.kept.empty()) delta = delta - weighted_differences(ablation.kept, ablation.kept_weights, scratch);
+  return delta;
 }
 
 void check_ablated_outputs(const EdgeGraph& graph, const TokenBatch& batch, const at::Tensor& outputs) {
@@ -136,15 +194,25 @@ GraphRun graph_forward(const HookedModel& model, const EdgeGraph& graph, const T
   }
   const auto options = at::TensorOptions().dtype(weights.embed.scalar_type()).device(weights.embed.device());
 
-  // Which senders must record their output.
+  // What each receiver group subtracts, and so which senders must record their output.
+  const std::vector<ReceiverGroup> groups = receiver_groups(graph);
+  std::vector<std::shared_ptr<const GroupAblation>> ablations;
   std::vector<std::uint8_t> record(S, request.record_senders ? 1 : 0);
-  if (ablating)
-    for (std::size_t e = 0; e < graph.edge_count(); ++e)
-      if (request.ablated[e]) record[graph.edges()[e].sender] = 1;
-
   auto scratch = std::make_shared<ForwardScratch>();
   scratch->outputs.resize(S);
   scratch->resid_pre.resize(c.n_layers);
+  scratch->summed.assign(S, 0);
+  for (const ReceiverGroup& group : groups) {
+    auto ablation = std::make_shared<const GroupAblation>(group_ablation(graph, group, request.ablated, !request.sum_ablated_edges_directly, options));
+    for (int s : ablation->senders) record[s] = 1;
+    for (int s : ablation->kept) record[s] = 1;
+    if (ablation->complement) {
+      scratch->keep_running_sum = true;
+      for (int s : ablation->upstream) record[s] = 1;
+    }
+    ablations.push_back(std::move(ablation));
+  }
+  if (ablating) scratch->ablated_outputs = request.ablated_outputs.to(options.device(), options.dtype());
   HookSet hooks(c);
   GraphRun run;
 
@@ -157,13 +225,13 @@ GraphRun graph_forward(const HookedModel& model, const EdgeGraph& graph, const T
     auto embed_hook = [scratch, replacement, input_done_here, record_input](const at::Tensor& x, const HookContext&) {
       at::Tensor y = replacement.defined() ? replacement.to(x.device(), x.scalar_type()).expand_as(x) : x;
       scratch->embed = y;
-      if (input_done_here && record_input) scratch->outputs[0] = y;
+      if (input_done_here && record_input) scratch->record(0, y);
       return y;
     };
     hooks.call({HookKind::Embed, -1}, embed_hook);
     if (learned_residual_positions && record_input) {
       hooks.call({HookKind::PosEmbed, -1}, [scratch](const at::Tensor& pos, const HookContext&) {
-        scratch->outputs[0] = scratch->embed + pos;
+        scratch->record(0, scratch->embed + pos);
         return pos;
       });
     }
@@ -174,25 +242,24 @@ GraphRun graph_forward(const HookedModel& model, const EdgeGraph& graph, const T
     for (int h = 0; h < c.n_heads; ++h) any |= record[first + h] != 0;
     if (any) {
       hooks.call({HookKind::Result, l}, [scratch, first](const at::Tensor& result, const HookContext&) {
-        for (std::int64_t h = 0; h < result.size(2); ++h) scratch->outputs[first + h] = result.select(2, h);
+        for (std::int64_t h = 0; h < result.size(2); ++h) scratch->record(first + static_cast<int>(h), result.select(2, h));
         return result;
       });
     }
     const int m = graph.mlp_sender(l);
     if (m >= 0 && record[m]) {
       hooks.call({HookKind::MlpOut, l}, [scratch, m](const at::Tensor& out, const HookContext&) {
-        scratch->outputs[m] = out;
+        scratch->record(m, out);
         return out;
       });
     }
   }
 
   // --- receivers ---
-  const at::Tensor ablated_outputs =
-      ablating ? request.ablated_outputs.to(options.device(), options.dtype()) : at::Tensor();
   std::vector<std::uint8_t> stash_resid(c.n_layers, 0);
-  for (const ReceiverGroup& group : receiver_groups(graph)) {
-    auto ablation = std::make_shared<GroupAblation>(group_ablation(graph, group, request.ablated, options));
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    const ReceiverGroup& group = groups[g];
+    const std::shared_ptr<const GroupAblation> ablation = ablations[g];
     const bool subtract = !ablation->senders.empty();
     if (!subtract && !request.receiver_gradients) continue;
     const bool head_input = group.kind == HookKind::QInput || group.kind == HookKind::KInput ||
@@ -202,7 +269,8 @@ GraphRun graph_forward(const HookedModel& model, const EdgeGraph& graph, const T
     // Heads whose input changes (the others keep the model's value bit for bit).
     at::Tensor head_mask;
     if (head_input && subtract && !request.receiver_gradients) {
-      head_mask = (ablation->weights.sum(0) > 0).view({1, 1, group.count, 1});
+      std::vector<float> changed(ablation->changed.begin(), ablation->changed.end());
+      head_mask = (at::tensor(changed, at::kFloat) > 0).view({1, 1, group.count, 1}).to(options.device());
     }
     const int leaf_index = static_cast<int>(run.leaves.size());
     if (request.receiver_gradients) run.leaves.emplace_back();
@@ -213,7 +281,7 @@ GraphRun graph_forward(const HookedModel& model, const EdgeGraph& graph, const T
                [=, &c](const at::Tensor& x, const HookContext&) {
                  at::Tensor change;  // in residual space, shaped like x
                  if (subtract) {
-                   change = -group_delta(*ablation, *scratch, ablated_outputs);
+                   change = -group_delta(*ablation, *scratch, group.count);
                    if (!head_input) change = change.squeeze(2);
                  }
                  if (want_leaf) {

@@ -2,7 +2,8 @@
 // every edge ablated under Patch is the corrupt run; ablating every edge into one receiver is
 // patching that receiver's input from the corrupt run (checked against plain HookSet patching,
 // before the norm for MLPs and after it for heads); one edge into the logits adds exactly the
-// sender's difference to the final residual; zero and mean ablation of everything leave every
+// sender's difference to the final residual; keeping a few edges (the sum over everything
+// upstream minus the kept ones) equals the edge-by-edge sum; zero and mean ablation of everything leave every
 // row computing the same thing.
 #include "runtime/analysis/graph_forward.h"
 
@@ -75,6 +76,25 @@ TEST_P(GraphForward, EveryEdgeAblatedUnderPatchIsTheCorruptRun) {
   EXPECT_TRUE(at::allclose(all, corrupt, 1e-4, 1e-4)) << (all - corrupt).abs().max().item<double>();
   EXPECT_FALSE(at::allclose(model_->forward(clean_), corrupt, 1e-2, 1e-2));  // the test has teeth
   EXPECT_TRUE(at::allclose(baseline_.logits, corrupt, 1e-5, 1e-5));
+}
+
+// A small circuit kept and everything else ablated (faithfulness) takes the complement form:
+// the sum over everything upstream minus the kept edges. It must equal the edge-by-edge sum,
+// under Patch (per row) and under Mean (broadcast over rows and positions).
+TEST_P(GraphForward, KeepingAFewEdgesEqualsTheEdgeByEdgeSum) {
+  std::vector<std::uint8_t> flags(graph_->edge_count(), 1);
+  for (std::size_t e = 0; e < flags.size(); e += 7) flags[e] = 0;  // keep one edge in seven
+  const AblationBaseline mean = ablation_baseline(*model_, *graph_, clean_, nullptr, plan::Ablation::Mean);
+  for (const at::Tensor* outputs : std::vector<const at::Tensor*>{&baseline_.outputs, &mean.outputs}) {
+    GraphForwardRequest request;
+    request.ablated = flags;
+    request.ablated_outputs = *outputs;
+    const at::Tensor complement = graph_forward(*model_, *graph_, clean_, request).logits;
+    request.sum_ablated_edges_directly = true;
+    const at::Tensor direct = graph_forward(*model_, *graph_, clean_, request).logits;
+    EXPECT_TRUE(at::allclose(complement, direct, 1e-5, 1e-5)) << (complement - direct).abs().max().item<double>();
+    EXPECT_FALSE(at::allclose(direct, model_->forward(clean_), 1e-3, 1e-3));  // something was ablated
+  }
 }
 
 TEST_P(GraphForward, AblatingEveryEdgeIntoAReceiverPatchesItsInput) {
