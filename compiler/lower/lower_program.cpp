@@ -174,12 +174,16 @@ std::optional<plan::Metric> Lowerer::metric(const ast::Expr* e, const LoweredTas
     fail(false, "logit_diff needs a task with wrong answers");
     return std::nullopt;
   }
-  if (for_analysis) return out;
-  if (out.kind == plan::MetricKind::Kl) out.reference_pass = clean_run(t.clean_batch);
   bool normalized = false;
   if (m->kind == ExprKind::Call)
     for (size_t i = 0; i < m->items.size(); ++i)
       normalized |= m->labels[i] == "normalized" && m->items[i]->kind == ExprKind::Bool && m->items[i]->boolean;
+  if (for_analysis) {
+    // The analysis normalizes against the clean and corrupt runs it makes itself.
+    if (normalized && !t.corrupt_batch.empty()) out.normalize = plan::Normalize{};
+    return out;
+  }
+  if (out.kind == plan::MetricKind::Kl) out.reference_pass = clean_run(t.clean_batch);
   if (normalized && !t.corrupt_batch.empty()) {
     plan::Metric baseline = out;
     for (const std::string& batch : {t.clean_batch, t.corrupt_batch}) {

@@ -114,6 +114,8 @@ struct Save {
 enum class MetricKind { LogitDiff, Logprob, Prob, Kl, Accuracy };
 
 // metric' = (metric - metric(corrupt_pass)) / (metric(clean_pass) - metric(corrupt_pass)).
+// An analysis's metric names no passes (both empty): the analysis normalizes against the clean
+// and corrupt runs it makes itself.
 struct Normalize {
   std::string clean_pass;
   std::string corrupt_pass;

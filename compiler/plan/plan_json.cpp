@@ -55,9 +55,11 @@ json metric_to_json(const Metric& m) {
   if (!m.answers.empty()) out["answers"] = m.answers;
   if (!m.wrong_answers.empty()) out["wrong_answers"] = m.wrong_answers;
   if (!m.reference_pass.empty()) out["reference_pass"] = m.reference_pass;
-  if (m.normalize)
-    out["normalize"] = {{"clean_pass", m.normalize->clean_pass},
-                        {"corrupt_pass", m.normalize->corrupt_pass}};
+  if (m.normalize) {
+    out["normalize"] = json::object();  // an analysis's: against its own runs
+    if (!m.normalize->clean_pass.empty()) out["normalize"]["clean_pass"] = m.normalize->clean_pass;
+    if (!m.normalize->corrupt_pass.empty()) out["normalize"]["corrupt_pass"] = m.normalize->corrupt_pass;
+  }
   return out;
 }
 
@@ -321,8 +323,9 @@ Metric read_metric(const json& v, const std::string& path) {
   if (const json* n = field(o, "normalize")) {
     const std::string np = at(path, "normalize");
     const json& no = object(*n, np, {"clean_pass", "corrupt_pass"});
-    m.normalize = Normalize{read_string(required(no, np, "clean_pass"), at(np, "clean_pass")),
-                            read_string(required(no, np, "corrupt_pass"), at(np, "corrupt_pass"))};
+    m.normalize = Normalize{};  // the validator requires both names in a pass's metric, none in an analysis's
+    if (const json* c = field(no, "clean_pass")) m.normalize->clean_pass = read_string(*c, at(np, "clean_pass"));
+    if (const json* c = field(no, "corrupt_pass")) m.normalize->corrupt_pass = read_string(*c, at(np, "corrupt_pass"));
   }
   return m;
 }

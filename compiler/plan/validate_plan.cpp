@@ -514,7 +514,8 @@ class Checker {
   void check_analysis_metric(const Metric& m, const RowContext& ctx, const std::string& path) {
     if (!m.reference_pass.empty())
       return issue(at(path, "reference_pass"), "an analysis's kl compares with its own clean run; name no pass");
-    if (m.normalize) return issue(at(path, "normalize"), "an analysis normalizes against its own clean and corrupt runs");
+    if (m.normalize && (!m.normalize->clean_pass.empty() || !m.normalize->corrupt_pass.empty()))
+      return issue(at(path, "normalize"), "an analysis normalizes against its own clean and corrupt runs; name no passes");
     check_metric(m, ctx, path, /*own_baselines=*/true);
   }
 

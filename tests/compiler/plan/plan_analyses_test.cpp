@@ -66,6 +66,21 @@ TEST(PlanAnalyses, RoundTripAndSchema) {
                PlanError);
 }
 
+// A normalized analysis metric names no passes: `"normalize": {}`, normalized against the
+// analysis's own clean and corrupt runs. It round-trips, validates and fits the schema.
+TEST(PlanAnalyses, AnAnalysisMetricNormalizesAgainstItsOwnRuns) {
+  HookPlan plan = seed();
+  ASSERT_TRUE(plan.analyses[1].metric);
+  plan.analyses[1].metric->normalize = Normalize{};
+  const nlohmann::json j = plan_to_json(plan);
+  EXPECT_EQ(j["analyses"][1]["metric"]["normalize"], nlohmann::json::object());
+  EXPECT_EQ(plan_from_json(j), plan);
+  EXPECT_EQ(first_issue(plan), "");
+  std::ifstream in(std::string(CIRCUIT_SOURCE_DIR) + "/schema/hookplan.schema.json");
+  const auto errors = testing::schema_errors(nlohmann::json::parse(in), j);
+  EXPECT_TRUE(errors.empty()) << (errors.empty() ? "" : errors[0]);
+}
+
 TEST(PlanAnalyses, ValidatorRejects) {
   struct Case {
     std::function<void(HookPlan&)> edit;
@@ -91,7 +106,7 @@ TEST(PlanAnalyses, ValidatorRejects) {
       {[](HookPlan& p) { p.analyses[1].metric->answers.pop_back(); },
        "analyses[1].metric.answers: has 1 ids but batch 'pairs' has 2 rows"},
       {[](HookPlan& p) { p.analyses[1].metric->normalize = Normalize{"a", "b"}; },
-       "analyses[1].metric.normalize: an analysis normalizes against its own clean and corrupt runs"},
+       "analyses[1].metric.normalize: an analysis normalizes against its own clean and corrupt runs; name no passes"},
       {[](HookPlan& p) { p.analyses[1].metric.reset(); }, "analyses[1]: dla needs a metric"},
       {[](HookPlan& p) { p.analyses[0].top = 3; }, "analyses[0].top: not used by analysis kind 'previous_token_score'"},
       {[](HookPlan& p) { p.analyses[6].edge_scores.pop_back(); }, "analyses[6].edge_scores: has 1 scores for 2 edges"},
