@@ -32,7 +32,9 @@ json scores_object(const rt::NamedScores& s) {
 
 json optional_int(const std::optional<int>& v) { return v ? json(*v) : json(nullptr); }
 
-json pass_json(const rt::PassResult& p) {
+// `spec` (the plan's pass, when found) says which heads, rows and neurons a save holds, so a
+// reader can label a save of some heads only.
+json pass_json(const rt::PassResult& p, const plan::Pass* spec) {
   json metrics = json::array();
   for (const auto& m : p.metrics) {
     json rows = json::array();
@@ -41,7 +43,21 @@ json pass_json(const rt::PassResult& p) {
                        {"per_row", rows}});
   }
   json saves = json::array();
-  for (const auto& [hook, t] : p.saves) saves.push_back({{"hook", hook}, {"shape", t.shape}});
+  for (const auto& [hook, t] : p.saves) {
+    json save{{"hook", hook}, {"shape", t.shape}};
+    if (spec) {
+      for (const auto& s : spec->saves) {
+        if (s.hook != hook || !s.output) continue;
+        if (!s.select.heads.empty()) save["heads"] = s.select.heads;
+        if (!s.select.rows.empty()) save["rows"] = s.select.rows;
+        if (!s.select.neurons.empty()) save["neurons"] = s.select.neurons;
+        if (spec->row_offset != 0 || spec->n_rows != 0)
+          save["batch_rows"] = {spec->row_offset, spec->n_rows};
+        break;
+      }
+    }
+    saves.push_back(std::move(save));
+  }
   return {{"name", p.name}, {"metrics", metrics}, {"saves", saves}};
 }
 
@@ -131,18 +147,62 @@ void write_text(const fs::path& path, const std::string& text) {
   if (!out) throw std::runtime_error(path.string() + ": cannot write the file");
 }
 
+// The batches an experiment ran on (its passes' and analyses'), in plan order.
+std::vector<std::string> experiment_batches(const plan::HookPlan& plan, const plan::Experiment& e) {
+  std::set<std::string> used;
+  for (const auto& n : e.passes)
+    for (const auto& p : plan.passes)
+      if (p.name == n) used.insert(p.batch);
+  for (const auto& n : e.sweeps)
+    for (const auto& s : plan.sweeps)
+      if (s.name == n)
+        for (const auto& p : plan.passes)
+          if (p.name == s.target_pass || p.name == s.intervention.source_pass) used.insert(p.batch);
+  for (const auto& n : e.analyses)
+    for (const auto& a : plan.analyses)
+      if (a.name == n) {
+        if (!a.batch.empty()) used.insert(a.batch);
+        if (!a.corrupt_batch.empty()) used.insert(a.corrupt_batch);
+      }
+  std::vector<std::string> out;
+  for (const auto& b : plan.batches)
+    if (used.count(b.name)) out.push_back(b.name);
+  return out;
+}
+
 }  // namespace
 
 json results_to_json(const RunOutcome& outcome, const RunContext& context) {
   json experiments = json::array();
+  json batches = json::object();  // what each prompt looks like, token by token (the viewer's labels)
   for (size_t si = 0; si < outcome.stages.size(); ++si) {
     const auto& stage = outcome.stages[si];
     for (const auto& e : stage.plan.experiments) {
       if (!e.report) continue;
       json ex{{"name", e.name}, {"kind", e.kind}, {"stage", si + 1}};
+      const std::vector<std::string> used = experiment_batches(stage.plan, e);
+      if (!used.empty()) ex["batches"] = used;
+      for (const auto& name : used) {
+        if (batches.contains(name) || !context.token_text) continue;
+        for (const auto& b : stage.plan.batches) {
+          if (b.name != name) continue;
+          json rows = json::array();
+          for (const auto& row : b.rows) {
+            json tokens = json::array();
+            for (auto id : row) tokens.push_back(context.token_text(id));
+            rows.push_back(std::move(tokens));
+          }
+          batches[name] = {{"tokens", std::move(rows)}};
+        }
+      }
       json passes = json::array(), sweeps = json::array(), analyses = json::array();
       for (const auto& n : e.passes)
-        if (const auto* p = stage.results.pass(n)) passes.push_back(pass_json(*p));
+        if (const auto* p = stage.results.pass(n)) {
+          const plan::Pass* spec = nullptr;
+          for (const auto& candidate : stage.plan.passes)
+            if (candidate.name == n) spec = &candidate;
+          passes.push_back(pass_json(*p, spec));
+        }
       for (const auto& n : e.sweeps)
         if (const auto* s = stage.results.sweep(n)) sweeps.push_back(sweep_json(*s));
       for (const auto& n : e.analyses)
@@ -181,6 +241,7 @@ json results_to_json(const RunOutcome& outcome, const RunContext& context) {
       {"backwards", outcome.backwards()},
       {"seconds", outcome.seconds},
       {"experiments", experiments},
+      {"batches", batches},
       {"scores", scores},
       {"values", values},
       {"circuits", outcome.measured.circuits},
@@ -226,7 +287,7 @@ void write_results(const std::string& dir, const interchange::CircuitDocument& d
   };
   try {
     write_text(temps[0], interchange::document_to_json(document).dump(2) + "\n");
-    write_text(temps[1], results.dump(2) + "\n");
+    write_text(temps[1], results.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
     std::map<std::string, at::Tensor> at_tensors;
     for (const auto& [name, t] : tensors) at_tensors.emplace(name, rt::to_at_tensor(t));
     rt::save_safetensors(temps[2].string(), at_tensors, {{"format", "circuitry.results"}});

@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "run/run_context.h"
 #include "run/run_session.h"
 #include "runtime_cli.h"
@@ -36,6 +38,16 @@ struct FileRun {
   RunContext context;
   RunOutcome outcome;
 };
+
+// A run's context on `loaded`: the source path, the command for provenance, the device, the
+// dtype, and token decoding from the model's tokenizer.
+RunContext run_context_for(const LoadedModel& loaded, const RunCommandOptions& options, const std::string& source_path,
+                           std::string command);
+// The run driver's options from the command's (memory budget, -O level) and a cancel flag.
+RunOptions run_options_for(const RunCommandOptions& options, const std::atomic<bool>* cancel);
+// Writes a finished run's three result files into `out` (the interchange document validated
+// first: what we write must read back) and returns results.json's content.
+nlohmann::json write_file_run(const FileRun& run, const std::string& out, const std::atomic<bool>* cancel);
 
 // Compiles `path`, loads its model (through `cache`) and runs every stage, with a progress bar
 // when `progress` and stderr is a terminal. Compile errors throw RunError; Ctrl-C throws

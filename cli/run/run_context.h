@@ -20,6 +20,9 @@ struct RunContext {
   std::string dtype = "float32";
   // Token ids -> text without special tokens; empty when the model has no tokenizer.
   std::function<std::string(const std::vector<std::int32_t>&)> decode;
+  // One token id -> its text as the model's vocabulary spells it, special tokens included
+  // ("<|bos|>"): the labels of attention patterns. Empty when the model has no tokenizer.
+  std::function<std::string(std::int32_t)> token_text;
 };
 
 }  // namespace circuit::cli::run

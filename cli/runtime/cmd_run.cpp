@@ -40,6 +40,47 @@ std::int64_t parse_byte_count(const std::string& text) {
   return static_cast<std::int64_t>(value * scale);
 }
 
+RunContext run_context_for(const LoadedModel& loaded, const RunCommandOptions& options, const std::string& source_path,
+                           std::string command) {
+  RunContext context;
+  context.source_path = source_path;
+  context.command = std::move(command);
+  context.model = loaded.source;
+  context.device = options.flags.runtime.device;
+  context.dtype = options.flags.runtime.dtype;
+  if (loaded.tokenizer) {
+    auto tokenizer = loaded.tokenizer;
+    context.decode = [tokenizer](const std::vector<std::int32_t>& ids) {
+      std::vector<int> kept;
+      for (auto id : ids)
+        if (!tokenizer->is_special(id)) kept.push_back(id);
+      return tokenizer->decode(kept);
+    };
+    context.token_text = [tokenizer](std::int32_t id) {
+      const int one[] = {id};
+      return tokenizer->decode(one);
+    };
+  }
+  return context;
+}
+
+RunOptions run_options_for(const RunCommandOptions& options, const std::atomic<bool>* cancel) {
+  RunOptions run_options;
+  run_options.memory_budget_bytes = parse_byte_count(options.memory_budget);
+  run_options.optimize = options.level > 0;
+  run_options.cancel = cancel;
+  return run_options;
+}
+
+nlohmann::json write_file_run(const FileRun& run, const std::string& out, const std::atomic<bool>* cancel) {
+  const std::string stem = std::filesystem::path(run.context.source_path).stem().string();
+  auto document = build_run_document(run.outcome, run.context, stem, weights_sha256(run.context.model));
+  interchange::validate_document(document);  // what we write must read back
+  auto results = results_to_json(run.outcome, run.context);
+  write_results(out, document, results, results_tensors(run.outcome), cancel);
+  return results;
+}
+
 FileRun run_file(const std::string& path, const RunCommandOptions& options, ModelCache& cache,
                  const std::atomic<bool>* cancel, bool progress) {
   FileRun run;
@@ -51,29 +92,15 @@ FileRun run_file(const std::string& path, const RunCommandOptions& options, Mode
   if (!slot) slot = std::make_unique<LoadedModel>(load_model(model_name, options.flags));
   const LoadedModel& loaded = *slot;
 
-  run.context.source_path = path;
+  std::string command;
   for (const auto& arg : process_arguments()) {
-    if (!run.context.command.empty()) run.context.command += ' ';
-    run.context.command += arg == process_arguments().front() ? std::string("circuit") : arg;
+    if (!command.empty()) command += ' ';
+    command += arg == process_arguments().front() ? std::string("circuit") : arg;
   }
-  run.context.model = loaded.source;
-  run.context.device = options.flags.runtime.device;
-  run.context.dtype = options.flags.runtime.dtype;
-  if (loaded.tokenizer) {
-    auto tokenizer = loaded.tokenizer;
-    run.context.decode = [tokenizer](const std::vector<std::int32_t>& ids) {
-      std::vector<int> kept;
-      for (auto id : ids)
-        if (!tokenizer->is_special(id)) kept.push_back(id);
-      return tokenizer->decode(kept);
-    };
-  }
+  run.context = run_context_for(loaded, options, path, std::move(command));
 
   ProgressBar bar(progress);
-  RunOptions run_options;
-  run_options.memory_budget_bytes = parse_byte_count(options.memory_budget);
-  run_options.optimize = options.level > 0;
-  run_options.cancel = cancel;
+  RunOptions run_options = run_options_for(options, cancel);
   run_options.stage_started = [&bar](int stage) { bar.set_stage(stage); };
   run_options.progress = [&bar](std::int64_t done, std::int64_t total, const std::string& what) {
     bar.update(done, total, what);
@@ -102,11 +129,7 @@ void run_command(const RunArgs& a) {
     ModelCache cache;
     FileRun run = run_file(a.path, a.options, cache, interrupt.flag(), !a.options.flags.json);
     const std::string out = a.out.empty() ? default_out_dir(a.path) : a.out;
-    const std::string stem = std::filesystem::path(a.path).stem().string();
-    auto document = build_run_document(run.outcome, run.context, stem, weights_sha256(run.context.model));
-    interchange::validate_document(document);  // what we write must read back
-    auto results = results_to_json(run.outcome, run.context);
-    write_results(out, document, results, results_tensors(run.outcome), interrupt.flag());
+    const nlohmann::json results = write_file_run(run, out, interrupt.flag());
     if (a.options.flags.json) {
       std::cout << results.dump(2) << "\n";
     } else {
