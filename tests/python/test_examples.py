@@ -1,0 +1,52 @@
+"""Every example's claims hold: `circuit test examples/` exits 0, the IOI example on SmolLM2-135M
+names its top heads, and its results are a valid interchange document. This is the slowest test
+(about 4 minutes on 2 cores: the examples once under `circuit test`, IOI again under `circuit run`): the IOI example runs a patching sweep over 270 heads, path patching,
+EAP-IG over 70,651 edges, faithfulness and a CPR curve."""
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import find_circuit_binary
+
+REPO = Path(__file__).resolve().parents[2]
+SMOLLM2 = REPO / "models" / "smollm2-135m" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+@pytest.fixture(scope="module")
+def binary():
+    path = os.environ.get("CIRCUIT_BIN") or find_circuit_binary()
+    if path is None:
+        pytest.skip("the circuit binary is not built (set CIRCUIT_BIN)")
+    if subprocess.run([path, "run", "--help"], capture_output=True).returncode != 0:
+        pytest.skip(f"{path} has no `run` command (built without libtorch or the compiler)")
+    if not SMOLLM2.is_file():
+        pytest.skip("SmolLM2-135M is not downloaded (scripts/setup.sh fetches it)")
+    return path
+
+
+def test_every_example_passes_its_claims_and_ioi_names_its_heads(binary, tmp_path):
+    # `circuit test` writes no results; a run of the IOI example does, in the tmp folder's results/.
+    proc = subprocess.run([binary, "test", REPO / "examples"], capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for name in ("ablation", "induction", "ioi"):
+        assert f"ok   examples/{name}.circuit" in proc.stdout, proc.stdout
+    assert "0 failed" in proc.stdout, proc.stdout
+
+    out = tmp_path / "ioi"
+    run = subprocess.run([binary, "run", REPO / "examples" / "ioi.circuit", "--out", out],
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout + run.stderr
+    results = json.loads((out / "results.json").read_text())
+    effects = results["scores"]["head_effects"]
+    assert len(effects) == 270
+    top = sorted(effects, key=lambda node: -abs(effects[node]))[:10]
+    # The top heads are late-layer heads (name movers and their kin), not the embedding's neighbours.
+    assert all(int(node[1:].split(".")[0]) >= 10 for node in top), top
+    assert "head_effects" in run.stdout, run.stdout
+    assert len(results["circuits"]["eap_circuit"]) == 3500
+    assert results["passed"] is True
+    check = subprocess.run([binary, "validate-doc", out / "circuit.json"], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
