@@ -7,7 +7,7 @@ import {
   type ViewHandle, attentionFromTensor, claimsFromResults, detectorsFromResults, dlaFromResults, findPatterns,
   graphFromCircuitDocument, graphFromResults, headsWithPatterns, logitLensFromResults, patchingFromExperiment,
   provenanceFromDocuments, renderAttentionPattern, renderCircuitGraph, renderClaims, renderDetectors, renderDla,
-  renderLogitLens, renderPatching, renderProvenance, taskTokens, viewIndex,
+  renderLogitLens, renderPatching, renderProvenance, experimentTokens, viewIndex,
 } from '../views';
 import { clear, h } from './dom';
 import type { RunDocuments } from './results_pane';
@@ -96,7 +96,7 @@ async function mountAttention(element: HTMLElement, docs: RunDocuments, context:
     const tensor = await context.source.tensor(context.runId, at.tensor);
     if (mine !== request || disposed) return;
     const exp = results.experiments.find((e) => e.name === at.experiment);
-    const data = attentionFromTensor(tensor, at.slot, layer, head, taskTokens(results, exp?.task));
+    const data = attentionFromTensor(tensor, at.slot, layer, head, experimentTokens(results, exp));
     status.textContent = `head ${layer}.${head} · ${at.tensor} [${tensor.shape.join(', ')}]`;
     if (view) view.update(data);
     else view = renderAttentionPattern(host, data, events(context));
@@ -139,7 +139,7 @@ async function mountTab(entry: ViewEntry, element: HTMLElement, docs: RunDocumen
       return mountAttention(element, docs, context);
     case 'patching': {
       const exp = results.experiments.find((e) => e.name === entry.name);
-      const tokens = taskTokens(results, exp?.task)?.[0] ?? null;
+      const tokens = experimentTokens(results, exp)?.[0] ?? null;
       return simple(renderPatching, exp ? patchingFromExperiment(exp, nLayers, nHeads, tokens) : null, entry.title, element, context);
     }
     case 'logit_lens': {

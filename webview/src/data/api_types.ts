@@ -125,11 +125,11 @@ export interface ResultsDoc {
   forwards?: number;
   backwards?: number;
   passed?: boolean | null;
-  tasks?: Record<string, { tokens?: string[][]; corrupt_tokens?: string[][] }>;
+  batches?: Record<string, { tokens?: string[][] }>;
   experiments?: Array<Record<string, unknown>>;
   scores?: Record<string, Record<string, number>>;
   values?: Record<string, number>;
-  circuits?: Record<string, { edges?: unknown[]; nodes?: unknown[] }>;
+  circuits?: Record<string, string[]>;
   claims?: ResultsClaim[];
   [key: string]: unknown;
 }

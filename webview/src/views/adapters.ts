@@ -159,16 +159,7 @@ export function experimentTokens(results: ResultsDocument, exp: ResultsExperimen
     const tokens = results.batches?.[name]?.tokens;
     if (tokens) return tokens;
   }
-  return taskTokens(results, exp?.task);
-}
-
-/** Token strings of a task's prompts (results.json `tasks`), or null when the run has none. */
-export function taskTokens(results: ResultsDocument, task: string | undefined): string[][] | null {
-  if (!results.tasks) return null;
-  if (task && results.tasks[task]?.tokens) return results.tasks[task].tokens ?? null;
-  // One task only: the experiment must be over it.
-  const all = Object.values(results.tasks);
-  return all.length === 1 ? (all[0].tokens ?? null) : null;
+  return null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -344,7 +335,7 @@ export function graphFromResults(
   const { n_layers: nLayers, n_heads: nHeads } = results.model;
   const analysis = firstAnalysis(experiment(results, name));
   const listed = results.circuits?.[name];
-  const circuitEdges = Array.isArray(listed) ? listed : (listed?.edges ?? analysis?.circuit ?? []);
+  const circuitEdges = listed ?? analysis?.circuit ?? [];
   let graph: CircuitGraphData | null = null;
   if (analysis?.edges) {
     graph = graphFromEdgeScores(name, analysis.edges, analysis.circuit ?? circuitEdges, nLayers, nHeads);

@@ -242,13 +242,12 @@ export interface ResultsDocument {
   forwards?: number;
   backwards?: number;
   passed?: boolean | null;
-  tasks?: Record<string, { tokens?: string[][]; corrupt_tokens?: string[][] }>;
   /** The plan's batches of prompts, token by token; experiments name theirs in `batches`. */
   batches?: Record<string, { tokens?: string[][] }>;
   experiments: ResultsExperiment[];
   scores?: Record<string, Record<string, number>>;
   values?: Record<string, number>;
-  circuits?: Record<string, string[] | { edges?: string[]; nodes?: string[] }>;
+  circuits?: Record<string, string[]>;  // each circuit's edges
   claims?: ResultsClaim[];
 }
 
@@ -256,7 +255,6 @@ export interface ResultsExperiment {
   name: string;
   kind: string;
   stage?: number;
-  task?: string;
   batches?: string[]; // the batches it ran on, clean prompts first
   value?: number;
   analyses?: ResultsAnalysis[];

@@ -22,7 +22,6 @@ import {
   patchingFromExperiment,
   provenanceFromDocuments,
   rankHeads,
-  taskTokens,
   viewIndex,
 } from "../adapters";
 import type { CircuitDocument, ResultsDocument, ResultsExperiment } from "../types";
@@ -221,16 +220,13 @@ test("SmolLM2-sized adapters are fast: 270-head grids and a 70k-edge graph", () 
   assert.ok(ms < 1000, `graphFromEdgeScores ${ms.toFixed(0)} ms for ${n} edges`);
 });
 
-test("token strings: an experiment's batch (results.json batches), else its task (tasks)", () => {
+test("token strings: an experiment's batch (results.json batches)", () => {
   const patterns = results.experiments.find((e) => e.name === "patterns")!;
   const tokens = experimentTokens(results, patterns)!;
   assert.equal(tokens.length, 32);
   assert.equal(tokens[0][0], "<|bos|>");
   // The model is byte-level: a prompt is BOS then one token per character of the task's prompt.
   assert.deepEqual(tokens[0].slice(1).join(""), (circuit as unknown as { task: { prompts: string[] } }).task.prompts[0]);
-  const older: ResultsDocument = { ...results, batches: undefined, tasks: { t: { tokens: [["a", "b"]] } } };
-  assert.deepEqual(experimentTokens(older, { name: "x", kind: "attention", task: "t" }), [["a", "b"]]);
-  assert.deepEqual(taskTokens(older, undefined), [["a", "b"]]); // one task: it must be that one
-  assert.equal(experimentTokens({ ...results, batches: undefined, tasks: undefined }, patterns), null);
+  assert.equal(experimentTokens({ ...results, batches: undefined }, patterns), null);
 });
 
