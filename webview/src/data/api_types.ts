@@ -105,15 +105,9 @@ export interface Tensor {
 
 // results.json (cli/run/results_writer.cpp). Only the fields the app reads are typed; the
 // views receive the document as it is.
-export interface ResultsClaim {
-  name: string;
-  expression: string;
-  comparator: string;
-  threshold: number;
-  measured: number | null;
-  passed: boolean | null;
-  location?: string;
-}
+import type { ResultsClaim } from '../views/types';
+
+export type { ResultsClaim };
 
 export interface ResultsDoc {
   format: string;

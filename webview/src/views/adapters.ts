@@ -102,6 +102,11 @@ export function headGrid(scores: Record<string, number>, nLayers: number, nHeads
     const h = Number(m[2]);
     if (l < nLayers && h < nHeads) values[l * nHeads + h] = value;
   }
+  return layerHeadGrid(values, nLayers, nHeads);
+}
+
+/** Row-major layer x head values as a grid whose cells are heads. */
+function layerHeadGrid(values: Float32Array, nLayers: number, nHeads: number): Grid {
   return {
     rows: nLayers,
     cols: nHeads,
@@ -197,16 +202,7 @@ export function patchingFromExperiment(
         const where = positions.length > 1 || pos !== 0 ? ` @ ${positionLabel(pos, tokens)}` : "";
         heatmaps.push({
           title: `${sweep.name}: ${what}${where}`,
-          grid: {
-            rows: nLayers,
-            cols: nHeads,
-            values,
-            rowLabels: range(nLayers),
-            colLabels: range(nHeads),
-            rowAxis: "layer",
-            colAxis: "head",
-            cellNode: headCell,
-          },
+          grid: layerHeadGrid(values, nLayers, nHeads),
           scale: "diverging",
           valueLabel: sweep.metric,
         });
