@@ -26,6 +26,8 @@ function escapeAttribute(text: string): string {
 
 /** More edges than this make the SVG itself slow; the slider stops there. */
 export const MAX_VISIBLE_EDGES = 5000;
+/** Edges a large circuit first opens with (its strongest): more would hold the page for seconds. */
+export const FIRST_VIEW_EDGES = 300;
 const LAYOUT_DEBOUNCE_MS = 120;
 const CACHE_SIZE = 24;
 const MAX_ZOOM = 1.8;
@@ -88,9 +90,15 @@ export function renderCircuitGraph(
     withMlps = next.nodes.some((n) => n.kind === "mlp");
     selected = next.selected ?? selected;
     title.textContent = next.title;
-    const hasCircuit = next.edges.some((e) => e.inCircuit);
+    const circuitEdges = next.edges.filter((e) => e.inCircuit).length;
+    const hasCircuit = circuitEdges > 0;
     // A re-run keeps what the user chose with the slider; new data may still name its own filter.
-    const fallback: EdgeFilter = hasCircuit ? { mode: "circuit" } : { mode: "top", k: Math.min(50, byMagnitude.length) };
+    // A large circuit (thousands of edges, as EAP finds in SmolLM2) opens on its strongest edges:
+    // drawing all of them would hold the page for seconds; "circuit edges" shows the rest.
+    const fallback: EdgeFilter =
+      hasCircuit && circuitEdges <= FIRST_VIEW_EDGES
+        ? { mode: "circuit" }
+        : { mode: "top", k: Math.min(hasCircuit ? FIRST_VIEW_EDGES : 50, byMagnitude.length) };
     filter = next.filter && !userFilter ? next.filter : (userFilter ?? fallback);
     if (filter.mode === "circuit" && !hasCircuit) filter = { mode: "top", k: Math.min(50, byMagnitude.length) };
     cache.clear();
@@ -194,7 +202,8 @@ export function renderCircuitGraph(
   // The zoom of small circuits follows the pane's width.
   let paneWidth = 0;
   const resize = new ResizeObserver(() => {
-    if (scroller.clientWidth === paneWidth || !lastLayout) return;
+    // A hidden tab has no width: nothing to redraw until it shows again.
+    if (scroller.clientWidth === 0 || scroller.clientWidth === paneWidth || !lastLayout) return;
     paneWidth = scroller.clientWidth;
     draw(lastLayout);
   });
