@@ -10,10 +10,7 @@
 
 #include "command_registry.h"
 #include "compiler/driver/compilation.h"
-#include "compiler/interchange/validate_document.h"
-#include "run/results_writer.h"
 #include "run/run_command.h"
-#include "run/run_document.h"
 #include "runtime/exec/plan_executor.h"
 #include "server/access_token.h"
 #include "server/api_routes.h"
