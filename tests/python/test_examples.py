@@ -29,7 +29,8 @@ def binary():
 
 def test_every_example_passes_its_claims_and_ioi_names_its_heads(binary, tmp_path):
     # `circuit test` writes no results; a run of the IOI example does, in the tmp folder's results/.
-    proc = subprocess.run([binary, "test", REPO / "examples"], capture_output=True, text=True, timeout=900)
+    # From the repository root, so that files are named as a user types them ("examples/...").
+    proc = subprocess.run([binary, "test", "examples"], capture_output=True, text=True, timeout=900, cwd=REPO)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for name in ("ablation", "induction", "ioi"):
         assert f"ok   examples/{name}.circuit" in proc.stdout, proc.stdout
