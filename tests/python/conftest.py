@@ -23,6 +23,17 @@ def find_circuit_binary():
     return str(max(found, key=lambda p: p.stat().st_mtime)) if found else None
 
 
+def circuit_binary_with(command):
+    """The finder's binary, or a skip when nothing is built or the binary lacks `command`
+    (`run` and `serve` need libtorch and the compiler, `view` the embedded web app)."""
+    path = find_circuit_binary()
+    if path is None:
+        pytest.skip("the circuit binary is not built (set CIRCUIT_BIN)")
+    if subprocess.run([path, command, "--help"], capture_output=True).returncode != 0:
+        pytest.skip(f"{path} has no `{command}` command")
+    return path
+
+
 @pytest.fixture(scope="session")
 def circuit_bin():
     path = find_circuit_binary()

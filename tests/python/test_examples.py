@@ -3,13 +3,12 @@ names its top heads, and its results are a valid interchange document. This is t
 (about 4 minutes on 2 cores: the examples once under `circuit test`, IOI again under `circuit run`): the IOI example runs a patching sweep over 270 heads, path patching,
 EAP-IG over 70,651 edges, faithfulness and a CPR curve."""
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import find_circuit_binary
+from conftest import circuit_binary_with
 
 REPO = Path(__file__).resolve().parents[2]
 SMOLLM2 = REPO / "models" / "smollm2-135m" / "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -17,11 +16,7 @@ SMOLLM2 = REPO / "models" / "smollm2-135m" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 @pytest.fixture(scope="module")
 def binary():
-    path = os.environ.get("CIRCUIT_BIN") or find_circuit_binary()
-    if path is None:
-        pytest.skip("the circuit binary is not built (set CIRCUIT_BIN)")
-    if subprocess.run([path, "run", "--help"], capture_output=True).returncode != 0:
-        pytest.skip(f"{path} has no `run` command (built without libtorch or the compiler)")
+    path = circuit_binary_with("run")
     if not SMOLLM2.is_file():
         pytest.skip("SmolLM2-135M is not downloaded (scripts/setup.sh fetches it)")
     return path

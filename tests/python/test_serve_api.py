@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import find_circuit_binary
+from conftest import circuit_binary_with
 
 REPO = Path(__file__).resolve().parents[2]
 INDUCTION = (REPO / "examples" / "induction.circuit").read_text()
@@ -29,17 +29,7 @@ INDUCTION = (REPO / "examples" / "induction.circuit").read_text()
 
 @pytest.fixture(scope="module")
 def binary():
-    """$CIRCUIT_BIN, else this area's build-s1/, else the shared finder; skipped when the binary
-    has no `serve` (built without libtorch or the compiler)."""
-    path = os.environ.get("CIRCUIT_BIN")
-    own = REPO / "build-s1" / "circuit"
-    if not path and own.is_file():
-        path = str(own)
-    path = path or find_circuit_binary()
-    if path is None:
-        pytest.skip("the circuit binary is not built (set CIRCUIT_BIN)")
-    if subprocess.run([path, "serve", "--help"], capture_output=True).returncode != 0:
-        pytest.skip(f"{path} has no `serve` command (built without libtorch or the compiler)")
+    path = circuit_binary_with("serve")
     return path
 
 

@@ -5,7 +5,6 @@ missing folder, corrupt files, an unwritable target) is one line on stderr, a no
 no file written."""
 import base64
 import json
-import os
 import re
 import struct
 import subprocess
@@ -14,22 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, find_circuit_binary
+from conftest import REPO, circuit_binary_with
 
 
 @pytest.fixture(scope="module")
 def binary():
-    """$CIRCUIT_BIN, else this area's build-w1/, else the shared finder; skipped when the binary
-    was built without Node.js (no embedded web app, so no report can be written)."""
-    path = os.environ.get("CIRCUIT_BIN")
-    own = REPO / "build-w1" / "circuit"
-    if not path and own.is_file():
-        path = str(own)
-    path = path or find_circuit_binary()
-    if path is None:
-        pytest.skip("the circuit binary is not built (set CIRCUIT_BIN)")
-    if subprocess.run([path, "view", "--help"], capture_output=True).returncode != 0:
-        pytest.skip(f"{path} has no `view` command")
+    path = circuit_binary_with("view")
     return path
 
 
