@@ -59,7 +59,9 @@ std::optional<ParsedEdge> parse_edge(const std::string& id) {
 }
 
 // Edges of every circuit the run measured (faithfulness & co.) or discovered (EAP, ACDC), with
-// the experiments that hold each edge and the discovery's score where there is one.
+// the experiments that hold each edge and the discovery's score where there is one. A CPR or
+// CMD curve lists every edge its discovery scored (70,651 for EAP over SmolLM2) as candidates
+// for its top-k circuits, not as a circuit: it only marks the circuit edges it ranked.
 struct CircuitEdges {
   std::map<std::string, std::set<std::string>> from;  // edge id -> experiments
   std::map<std::string, double> score;
@@ -68,7 +70,7 @@ CircuitEdges collect_edges(const RunOutcome& outcome) {
   CircuitEdges edges;
   for (const auto& stage : outcome.stages)
     for (const auto& a : stage.plan.analyses)
-      if (measures_a_circuit(a.kind))
+      if (measures_a_circuit(a.kind) && a.kind != plan::AnalysisKind::CircuitCurve)
         for (const auto& e : a.edges) edges.from[e].insert(a.name);
   for (const auto& [name, circuit] : outcome.measured.circuits) {
     const auto scores = outcome.measured.edge_scores.find(name);
@@ -78,6 +80,11 @@ CircuitEdges collect_edges(const RunOutcome& outcome) {
         if (auto s = scores->second.find(e); s != scores->second.end()) edges.score[e] = s->second;
     }
   }
+  for (const auto& stage : outcome.stages)
+    for (const auto& a : stage.plan.analyses)
+      if (a.kind == plan::AnalysisKind::CircuitCurve)
+        for (const auto& e : a.edges)
+          if (auto it = edges.from.find(e); it != edges.from.end()) it->second.insert(a.name);
   return edges;
 }
 

@@ -77,6 +77,12 @@ nlohmann::json write_file_run(const FileRun& run, const std::string& out, const 
   auto document = build_run_document(run.outcome, run.context, stem, weights_sha256(run.context.model));
   interchange::validate_document(document);  // what we write must read back
   auto results = results_to_json(run.outcome, run.context);
+  // What circuit.json holds, so that a viewer can tell without fetching it (it can be megabytes)
+  // whether it has edges beyond the `circuits` listed here: circuits written out and measured.
+  auto& described = results["document"];
+  described["name"] = document.name.value_or(stem);
+  described["nodes"] = document.nodes.size();
+  described["edges"] = document.edges.size();
   write_results(out, document, results, results_tensors(run.outcome), cancel);
   return results;
 }

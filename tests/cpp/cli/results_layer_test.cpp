@@ -128,5 +128,35 @@ TEST(RunDocument, HoldsTheMeasuredAndDiscoveredCircuitsAndValidates) {
   EXPECT_EQ(doc.claims[1].threshold, 2.0);
 }
 
+// A CPR curve ranks every edge its discovery scored; those candidates are not a circuit, so the
+// document keeps only the circuits' edges and notes which of them the curve ranked.
+TEST(RunDocument, CurveCandidatesAreNotCircuitEdges) {
+  RunOutcome outcome;
+  outcome.stages.push_back({two_experiments(), two_results(), 0});
+  plan::Analysis curve;
+  curve.name = "expect.12";
+  curve.kind = plan::AnalysisKind::CircuitCurve;
+  curve.batch = "clean";
+  curve.edges = {"a0.h1->a1.h2<k>", "a0.h0->logits"};
+  curve.edge_scores = {1.5, 0.01};
+  outcome.stages[0].plan.analyses.push_back(curve);
+  record_measurements(outcome.stages[0].plan, outcome.stages[0].results, outcome.measured);
+  RunContext context;
+  context.source_path = CIRCUIT_SOURCE_DIR "/examples/induction.circuit";
+  context.model.name = "toy";
+  context.model.config.family = formats::Family::AttnOnly;
+  context.model.config.n_layers = 2;
+  context.model.config.n_heads = 4;
+  context.model.config.n_kv_heads = 4;
+  auto doc = build_run_document(outcome, context, "toy_run", std::string(64, 'a'));
+  std::vector<std::string> edges;
+  for (const auto& e : doc.edges) edges.push_back(e.id);
+  EXPECT_EQ(edges, (std::vector<std::string>{"a0.h1->a1.h2<k>", "a1.h2->logits", "input->a1.h2<v>"}));
+  ASSERT_TRUE(doc.edges[0].extensions && doc.edges[1].extensions);
+  const auto from = (*doc.edges[0].extensions)["circuitry"]["from"].get<std::vector<std::string>>();
+  EXPECT_EQ(from, (std::vector<std::string>{"expect.12", "expect.9", "found"}));
+  EXPECT_EQ((*doc.edges[1].extensions)["circuitry"]["from"].get<std::vector<std::string>>(), std::vector<std::string>{"expect.9"});
+}
+
 }  // namespace
 }  // namespace circuit::cli::run

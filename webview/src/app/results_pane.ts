@@ -9,8 +9,12 @@ import { type MountedView, type ViewContext, type ViewTab, viewTabs } from './vi
 export interface RunDocuments {
   run: Run;
   results: ResultsDoc;
-  circuit: CircuitDoc | null;
   tensors: TensorInfo[];
+  // The interchange document, fetched when a view first needs it (provenance, the graph of the
+  // circuits written in the file): it can be megabytes, and the first view never needs it.
+  circuit(): Promise<CircuitDoc | null>;
+  // Its name when results.json does not say (results from before `document`): the file's stem.
+  documentName: string;
 }
 
 export class ResultsPane {
@@ -55,13 +59,14 @@ export class ResultsPane {
     clear(this.body);
     this.body.append(h('div', { class: 'muted pad' }, 'loading results…'));
     try {
-      const [results, circuit, tensors] = await Promise.all([
+      const [results, tensors] = await Promise.all([
         this.source.results(run.id),
-        this.source.circuit(run.id).catch(() => null),  // a run without circuits has no document
         this.source.tensors(run.id).catch(() => [] as TensorInfo[]),
       ]);
       if (token !== this.loadToken) return;
-      this.present({ run, results, circuit, tensors });
+      let circuit: Promise<CircuitDoc | null> | null = null;
+      const documentName = run.path.replace(/^.*\//, '').replace(/\.circuit$/, '');
+      this.present({ run, results, tensors, documentName, circuit: () => (circuit ??= this.source.circuit(run.id).catch(() => null)) });
     } catch (err) {
       if (token !== this.loadToken) return;
       this.showMessage(`${run.id}: ${errorText(err)}`);

@@ -4,7 +4,7 @@
 import type { DataSource } from '../data/source';
 import {
   type CircuitDocument, type NodeRef, type ResultsDocument, type SourceLocation, type ViewEntry, type ViewEvents,
-  type ViewHandle, attentionFromTensor, claimsFromResults, detectorsFromResults, dlaFromResults, findPatterns,
+  type ViewHandle, attentionFromTensor, circuitNodeIds, claimsFromResults, detectorsFromResults, dlaFromResults, findPatterns,
   graphFromCircuitDocument, graphFromResults, headsWithPatterns, logitLensFromResults, patchingFromExperiment,
   provenanceFromDocuments, renderAttentionPattern, renderCircuitGraph, renderClaims, renderDetectors, renderDla,
   renderLogitLens, renderPatching, renderProvenance, experimentTokens, viewIndex,
@@ -39,12 +39,15 @@ const LABELS: Record<ViewEntry['view'], string> = {
   detectors: 'Detectors', claims: 'Claims', provenance: 'Provenance',
 };
 
-function documents(docs: RunDocuments): { results: ResultsDocument; circuit: CircuitDocument | null } {
-  // The data layer's document types describe the same JSON as the views' (looser on purpose).
-  return {
-    results: docs.results as unknown as ResultsDocument,
-    circuit: docs.circuit as unknown as CircuitDocument | null,
-  };
+// The data layer's document types describe the same JSON as the views' (looser on purpose).
+function resultsOf(docs: RunDocuments): ResultsDocument {
+  return docs.results as unknown as ResultsDocument;
+}
+
+async function circuitOf(docs: RunDocuments): Promise<CircuitDocument> {
+  const circuit = (await docs.circuit()) as unknown as CircuitDocument | null;
+  if (!circuit) throw new Error('this run wrote no interchange document (circuit.json)');
+  return circuit;
 }
 
 function events(context: ViewContext): ViewEvents {
@@ -61,7 +64,7 @@ function simple<D>(render: (el: HTMLElement, data: D, ev: ViewEvents) => ViewHan
 
 // The attention tab: the heads whose patterns the run saved, by layer, and the chosen head's pattern.
 async function mountAttention(element: HTMLElement, docs: RunDocuments, context: ViewContext): Promise<MountedView> {
-  const { results, circuit } = documents(docs);
+  const results = resultsOf(docs);
   const heads = headsWithPatterns(results);
   if (heads.length === 0) throw new Error('this run saved no attention patterns');
   clear(element);
@@ -114,7 +117,7 @@ async function mountAttention(element: HTMLElement, docs: RunDocuments, context:
   // First: the head asked for, else the circuit's highest-layer head with a pattern (the
   // interesting one), else the first head.
   const wanted = context.wantedHead();
-  const inCircuit = new Set((circuit?.nodes ?? []).map((n) => n.id));
+  const inCircuit = circuitNodeIds(results);
   const first = (wanted && heads.find((n) => n.layer === wanted.layer && n.head === wanted.head))
     ?? [...heads].reverse().find((n) => inCircuit.has(n.id)) ?? heads[0];
   await show(first.layer!, first.head!);
@@ -125,11 +128,11 @@ async function mountAttention(element: HTMLElement, docs: RunDocuments, context:
 }
 
 async function mountTab(entry: ViewEntry, element: HTMLElement, docs: RunDocuments, context: ViewContext): Promise<MountedView> {
-  const { results, circuit } = documents(docs);
+  const results = resultsOf(docs);
   const { n_layers: nLayers, n_heads: nHeads } = results.model;
   switch (entry.view) {
     case 'graph': {
-      const data = graphFromResults(results, entry.name, circuit) ?? (circuit ? graphFromCircuitDocument(circuit) : null);
+      const data = entry.document ? graphFromCircuitDocument(await circuitOf(docs)) : graphFromResults(results, entry.name);
       clear(element);
       if (!data) throw new Error(`circuit ${entry.name}: not in this run's results`);
       const graph = renderCircuitGraph(element, data, events(context));
@@ -143,12 +146,17 @@ async function mountTab(entry: ViewEntry, element: HTMLElement, docs: RunDocumen
       return simple(renderPatching, exp ? patchingFromExperiment(exp, nLayers, nHeads, tokens) : null, entry.title, element, context);
     }
     case 'logit_lens': {
+      // A lens without a metric has no metric tensors; the per-position lens has top_tokens.
+      const kept = results.experiments.find((e) => e.name === entry.name)?.analyses?.[0]?.tensors ?? {};
       const [metricName, perRowName] = entry.tensors;
-      const [metric, perRow] = await Promise.all([
-        context.source.tensor(context.runId, metricName),
-        perRowName ? context.source.tensor(context.runId, perRowName) : Promise.resolve(null),
+      const fetch = (name: string | undefined, key: string) =>
+        name && kept[key] ? context.source.tensor(context.runId, name) : Promise.resolve(null);
+      const [metric, perRow, topTokens, topProbs] = await Promise.all([
+        fetch(metricName, 'metric'), fetch(perRowName, 'metric_per_row'),
+        fetch(`${entry.name}/top_tokens`, 'top_tokens'), fetch(`${entry.name}/top_probs`, 'top_probs'),
       ]);
-      return simple(renderLogitLens, logitLensFromResults(results, entry.name, metric, perRow), entry.title, element, context);
+      const top = topTokens && topProbs ? { tokens: topTokens, probs: topProbs } : null;
+      return simple(renderLogitLens, logitLensFromResults(results, entry.name, metric, perRow, top), entry.title, element, context);
     }
     case 'dla':
       return simple(renderDla, dlaFromResults(results, entry.name), entry.title, element, context);
@@ -157,7 +165,7 @@ async function mountTab(entry: ViewEntry, element: HTMLElement, docs: RunDocumen
     case 'claims':
       return simple(renderClaims, claimsFromResults(results), entry.title, element, context);
     case 'provenance': {
-      if (!circuit) throw new Error('this run wrote no interchange document (circuit.json)');
+      const circuit = await circuitOf(docs);
       const url = await context.source.circuitDownloadUrl(context.runId);
       return simple(renderProvenance, provenanceFromDocuments(results, circuit, { url }), entry.title, element, context);
     }
@@ -165,8 +173,7 @@ async function mountTab(entry: ViewEntry, element: HTMLElement, docs: RunDocumen
 }
 
 export function viewTabs(docs: RunDocuments): ViewTab[] {
-  const { results, circuit } = documents(docs);
-  const entries = viewIndex(results, circuit);
+  const entries = viewIndex(resultsOf(docs), docs.documentName);
   return entries.map((entry, i) => ({
     key: `${entry.view}:${entry.name}:${i}`,
     kind: entry.view,

@@ -319,15 +319,28 @@ export function graphFromEdgeScores(
 }
 
 /**
- * The graph of circuit NAME of a run: every edge score its experiment measured when it has
- * them (eap, eap_ig, acdc), else the circuit's edges; node scores from circuit.json when given.
- * Null when the run has no such circuit.
+ * Each node's score in a run: of the scores the program measured (results.json `scores`), the
+ * largest in magnitude, as circuit.json's nodes carry it (so the graph needs only results.json).
  */
-export function graphFromResults(
-  results: ResultsDocument,
-  name: string,
-  doc: CircuitDocument | null = null,
-): CircuitGraphData | null {
+export function nodeScoresFromResults(results: ResultsDocument): Map<string, number> {
+  const best = new Map<string, number>();
+  for (const byNode of Object.values(results.scores ?? {})) {
+    for (const id in byNode) {
+      const s = byNode[id];
+      if (typeof s !== "number" || !Number.isFinite(s)) continue;
+      const old = best.get(id);
+      if (old === undefined || Math.abs(s) > Math.abs(old)) best.set(id, s);
+    }
+  }
+  return best;
+}
+
+/**
+ * The graph of circuit NAME of a run: every edge score its experiment measured when it has
+ * them (eap, eap_ig, acdc), else the circuit's edges; node scores from the run's scores.
+ * Null when the run has no such circuit (the document's own graph: graphFromCircuitDocument).
+ */
+export function graphFromResults(results: ResultsDocument, name: string): CircuitGraphData | null {
   const { n_layers: nLayers, n_heads: nHeads } = results.model;
   const analysis = firstAnalysis(experiment(results, name));
   const listed = results.circuits?.[name];
@@ -337,19 +350,42 @@ export function graphFromResults(
     graph = graphFromEdgeScores(name, analysis.edges, analysis.circuit ?? circuitEdges, nLayers, nHeads);
   } else if (listed) {
     graph = graphFromEdgeScores(name, {}, circuitEdges, nLayers, nHeads);
-  } else if (doc && doc.name === name) {
-    graph = graphFromCircuitDocument(doc);
   }
   if (!graph) return null;
-  if (doc) {
-    const nodeScores = new Map(doc.nodes.map((n) => [n.id, n.score]));
-    for (const n of graph.nodes) {
-      const s = nodeScores.get(n.id);
-      if (n.score === null && typeof s === "number") n.score = s;
-    }
+  const nodeScores = nodeScoresFromResults(results);
+  for (const n of graph.nodes) {
+    const s = nodeScores.get(n.id);
+    if (n.score === null && s !== undefined) n.score = s;
   }
   return graph;
 }
+
+/** Nodes of the run's listed circuits (results.json `circuits`), by id. */
+export function circuitNodeIds(results: ResultsDocument): Set<string> {
+  const ids = new Set<string>();
+  for (const edges of Object.values(results.circuits ?? {})) {
+    for (const id of edges) {
+      const p = parseEdgeId(id);
+      if (p) ids.add(p.source).add(p.target);
+    }
+  }
+  return ids;
+}
+
+/**
+ * Whether the run's interchange document (circuit.json) is worth a graph of its own: it holds
+ * the union of every circuit the run discovered or measured, so it adds something only when it
+ * has edges beyond the `circuits` results.json lists (a circuit written in the file). Results
+ * from before `document` was written: when they list no circuits.
+ */
+export function documentAddsCircuits(results: ResultsDocument): boolean {
+  const listed = new Set<string>();
+  for (const edges of Object.values(results.circuits ?? {})) for (const id of edges) listed.add(id);
+  if (results.document) return results.document.edges > listed.size;
+  return listed.size === 0 && results.experiments.some((e) => (e.analyses ?? []).some((a) => CIRCUIT_MEASURES.has(a.kind)));
+}
+
+const CIRCUIT_MEASURES = new Set(["faithfulness", "completeness", "minimality", "circuit_curve"]);
 
 function maxLayer(nodes: NodeRef[]): number {
   return nodes.reduce((m, n) => Math.max(m, n.layer ?? -1), 0);
@@ -431,21 +467,30 @@ export function attentionFromTensor(
 // ---------------------------------------------------------------------------------------------
 // Logit lens, DLA, detectors.
 
-/** The logit lens of experiment NAME from its tensors `NAME/metric` and `NAME/metric_per_row`. */
+/**
+ * The logit lens of experiment NAME from its tensors `NAME/metric` (null for a lens without a
+ * metric), `NAME/metric_per_row` and, per position, `NAME/top_tokens` and `NAME/top_probs`.
+ */
 export function logitLensFromResults(
   results: ResultsDocument,
   name: string,
-  metric: Tensor,
+  metric: Tensor | null,
   perRow: Tensor | null,
+  top: { tokens: Tensor; probs: Tensor } | null = null,
 ): LogitLensData {
-  const analysis = firstAnalysis(experiment(results, name));
+  const exp = experiment(results, name);
+  const analysis = firstAnalysis(exp);
   const modelValue = analysis?.values?.model;
+  const shaped = top !== null && top.tokens.shape.length === 3 && top.tokens.shape.join() === top.probs.shape.join();
   return {
     name,
     metric: "metric",
-    perLayer: metric.data,
+    perLayer: metric?.data ?? new Float32Array(0),
     modelValue: typeof modelValue === "number" ? modelValue : null,
     grid: perRow && perRow.shape.length === 2 ? gridFromTensor(perRow, "layer", "prompt") : null,
+    positions: shaped
+      ? { topTokens: top.tokens, topProbs: top.probs, tokenText: analysis?.token_text ?? {}, prompts: experimentTokens(results, exp) }
+      : null,
   };
 }
 
@@ -559,12 +604,15 @@ export function provenanceFromDocuments(
 // What a run can show.
 
 /** The views a results document supports, with the tensors each needs, in a sensible order. */
-export function viewIndex(results: ResultsDocument, doc: CircuitDocument | null = null): ViewEntry[] {
+export function viewIndex(results: ResultsDocument, documentName: string | null = null): ViewEntry[] {
   const entries: ViewEntry[] = [];
-  const circuits = Object.keys(results.circuits ?? {});
-  if (doc && !circuits.includes(doc.name)) circuits.unshift(doc.name);
-  for (const name of circuits) {
+  for (const name of Object.keys(results.circuits ?? {})) {
     entries.push({ view: "graph", name, title: `circuit ${name}`, tensors: [] });
+  }
+  // The document's graph (circuits written in the file) follows the listed ones.
+  const docName = results.document?.name ?? documentName;
+  if (docName !== null && documentAddsCircuits(results)) {
+    entries.push({ view: "graph", name: docName, title: `circuits of ${docName} (circuit.json)`, tensors: [], document: true });
   }
   let detectors = false;
   for (const exp of results.experiments) {

@@ -31,6 +31,7 @@ export const FIRST_VIEW_EDGES = 300;
 const LAYOUT_DEBOUNCE_MS = 120;
 const CACHE_SIZE = 24;
 const MAX_ZOOM = 1.8;
+const MIN_ZOOM = 0.6; // labels stay legible (11 px text drawn at 6.6 px)
 const HIT_PATH_LIMIT = 800;
 const ZOOM_HEIGHT = 640; // zoom only drawings that stay under this height
 
@@ -212,10 +213,12 @@ export function renderCircuitGraph(
   function draw(layout: Layout): void {
     lastLayout = layout;
     paneWidth = scroller.clientWidth;
-    // Small circuits are drawn larger, up to the container's width.
+    // Small circuits are drawn larger, up to the container's width; wide ones (SmolLM2's 30
+    // layers of 9 heads) smaller, down to MIN_ZOOM, so that a whole row fits the pane.
     const w = Math.max(layout.width, 200);
     const h = Math.max(layout.height, 60);
-    const zoom = Math.max(1, Math.min(MAX_ZOOM, (availableWidth(scroller) - 4) / w, ZOOM_HEIGHT / h));
+    const fit = (availableWidth(scroller) - 4) / w;
+    const zoom = fit < 1 ? Math.max(MIN_ZOOM, fit) : Math.max(1, Math.min(MAX_ZOOM, fit, ZOOM_HEIGHT / h));
     drawing.setAttribute("viewBox", `0 0 ${w.toFixed(1)} ${h.toFixed(1)}`);
     drawing.setAttribute("width", (w * zoom).toFixed(0));
     drawing.setAttribute("height", (h * zoom).toFixed(0));

@@ -149,6 +149,20 @@ export interface LogitLensData {
   modelValue: number | null; // the model's own metric (values.model)
   /** layer x prompt (tensor "<name>/metric_per_row") or layer x position; optional. */
   grid: Grid | null;
+  /** The per-position lens (tensors "<name>/top_tokens", "<name>/top_probs"); null when not kept. */
+  positions: LogitLensPositions | null;
+}
+
+/**
+ * The classic logit lens: at every layer and every real token of a prompt, the token the
+ * residual stream there predicts. Position i of prompt r is that prompt's i-th real token
+ * (left-aligned whatever side the run padded), as results.json `batches` lists them.
+ */
+export interface LogitLensPositions {
+  topTokens: Tensor; // [n_layers, prompts, pos] token ids; -1 past a prompt's end
+  topProbs: Tensor; // [n_layers, prompts, pos] their softmax probabilities; NaN past a prompt's end
+  tokenText: Record<string, string>; // id -> text (the analysis's `token_text` in results.json)
+  prompts: string[][] | null; // each prompt's tokens (results.json `batches`): the column labels
 }
 
 export interface DlaData {
@@ -249,6 +263,8 @@ export interface ResultsDocument {
   values?: Record<string, number>;
   circuits?: Record<string, string[]>;  // each circuit's edges
   claims?: ResultsClaim[];
+  /** The size of circuit.json's graph: the union of every circuit the run discovered or measured. */
+  document?: { name: string; nodes: number; edges: number };
 }
 
 export interface ResultsExperiment {
@@ -271,6 +287,7 @@ export interface ResultsAnalysis {
   values?: Record<string, number>;
   tensors?: Record<string, number[]>;
   value?: number;
+  token_text?: Record<string, string>; // the text of the ids in the tensor top_tokens (logit lens)
 }
 
 export interface ResultsSweep {
@@ -341,4 +358,6 @@ export interface ViewEntry {
   title: string;
   /** Tensors (names for GET /api/runs/ID/tensors/NAME) the view's adapter needs. */
   tensors: string[];
+  /** A graph of the interchange document (circuit.json) rather than of results.json. */
+  document?: boolean;
 }

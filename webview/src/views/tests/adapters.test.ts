@@ -98,7 +98,7 @@ test("logit lens from its tensors", () => {
 });
 
 test("the EAP circuit's graph holds every scored edge and marks the circuit's", () => {
-  const g = graphFromResults(results, "eap_circuit", circuit)!;
+  const g = graphFromResults(results, "eap_circuit")!;
   const analysis = results.experiments.find((e) => e.name === "eap_circuit")!.analyses![0];
   assert.equal(g.edges.length, Object.keys(analysis.edges!).length);
   assert.equal(g.edges.filter((e) => e.inCircuit).length, analysis.circuit!.length);
@@ -108,8 +108,9 @@ test("the EAP circuit's graph holds every scored edge and marks the circuit's", 
   assert.ok(k.inCircuit);
   assert.equal(g.nLayers, 2);
   assert.equal(g.nHeads, 4);
-  // Node scores come from circuit.json.
+  // Node scores come from results.json's scores, as circuit.json's do (the largest in magnitude).
   assert.equal(g.nodes.find((n) => n.id === "a0.h0")!.score, circuit.nodes.find((n) => n.id === "a0.h0")!.score);
+  assert.ok(g.nodes.some((n) => n.score !== null));
   assert.equal(graphFromResults(results, "nothing"), null);
 });
 
@@ -184,10 +185,10 @@ test("claims and provenance", () => {
 });
 
 test("the view index lists what the run holds and the tensors each view needs", () => {
-  const views = viewIndex(results, circuit).map((v) => `${v.view}:${v.name}`);
+  const views = viewIndex(results).map((v) => `${v.view}:${v.name}`);
   assert.deepEqual(views, [
-    "graph:all_views",
     "graph:eap_circuit",
+    "graph:all_views",
     "detectors:",
     "logit_lens:lens",
     "dla:dla_scores",
@@ -197,15 +198,31 @@ test("the view index lists what the run holds and the tensors each view needs", 
   ]);
   const lens = viewIndex(results).find((v) => v.view === "logit_lens")!;
   assert.deepEqual(lens.tensors, ["lens/metric", "lens/metric_per_row"]);
+  assert.ok(viewIndex(results).find((v) => v.name === "all_views")!.document);
 });
 
-test("SmolLM2-sized adapters are fast: 270-head grids and a 70k-edge graph", () => {
+test("circuit.json gets a graph only when it holds circuits that results.json does not list", () => {
+  // EAP's circuit and a faithfulness measure of it: the document is that circuit again.
+  const same = { ...results, document: { name: "all_views", nodes: 9, edges: 20 } };
+  assert.ok(!viewIndex(same).some((v) => v.document));
+  // Results from before `document`: the name comes from the caller, shown when nothing is listed.
+  const old = { ...results, document: undefined };
+  assert.ok(!viewIndex(old, "all_views").some((v) => v.document));
+  const literalOnly = { ...results, document: undefined, circuits: {} };
+  assert.deepEqual(viewIndex(literalOnly, "induction").filter((v) => v.view === "graph").map((v) => v.name), ["induction"]);
+  // A run that measured no circuit at all has nothing to draw.
+  const none = { ...literalOnly, experiments: results.experiments.filter((e) => !(e.analyses ?? []).some((a) => a.kind === "faithfulness")) };
+  assert.ok(!viewIndex(none, "induction").some((v) => v.view === "graph"));
+});
+
+// SmolLM2-135M's sizes: 30 layers x 9 heads, and EAP's 70k scored edges. How fast the page
+// handles them is measured in bench/web_timings.mjs, not here.
+test("SmolLM2-sized adapters: a 270-head grid and a 70k-edge graph", () => {
   const scores: Record<string, number> = {};
   for (let l = 0; l < 30; l++) for (let h = 0; h < 9; h++) scores[`a${l}.h${h}`] = Math.sin(l * 9 + h);
-  let t = performance.now();
-  for (let i = 0; i < 100; i++) headGrid(scores, 30, 9);
-  const gridMs = (performance.now() - t) / 100;
-  assert.ok(gridMs < 5, `headGrid ${gridMs.toFixed(2)} ms`);
+  const grid = headGrid(scores, 30, 9);
+  assert.equal(grid.values.length, 270);
+  assert.equal(grid.values[29 * 9 + 8], Math.fround(Math.sin(29 * 9 + 8)));
   const edges: Record<string, number> = {};
   const senders = ["input", ...Array.from({ length: 30 * 9 }, (_, i) => `a${Math.floor(i / 9)}.h${i % 9}`)];
   let n = 0;
@@ -213,11 +230,10 @@ test("SmolLM2-sized adapters are fast: 270-head grids and a 70k-edge graph", () 
     const sl = s === "input" ? -1 : Number(s.slice(1, s.indexOf(".")));
     for (let l = sl + 1; l < 30 && n < 70000; l++) for (let h = 0; h < 9; h++) for (const q of "qkv") edges[`${s}->a${l}.h${h}<${q}>`] = Math.cos(n++);
   }
-  t = performance.now();
   const g = graphFromEdgeScores("eap", edges, Object.keys(edges).slice(0, 50), 30, 9);
-  const ms = performance.now() - t;
   assert.equal(g.edges.length, n);
-  assert.ok(ms < 1000, `graphFromEdgeScores ${ms.toFixed(0)} ms for ${n} edges`);
+  assert.equal(g.edges.filter((e) => e.inCircuit).length, 50);
+  assert.equal(g.nodes.filter((x) => x.kind === "attention").length, 270);
 });
 
 test("token strings: an experiment's batch (results.json batches)", () => {
