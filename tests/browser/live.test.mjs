@@ -87,6 +87,16 @@ test('edit, see the error, fix, run, inspect', { skip: !canServe && 'needs circu
   await page.locator('.cv-attention canvas').first().waitFor({ timeout: 10_000 });
   assert.match(await page.locator('.head-picker-status').textContent(), /head 0\.0/);
   await screenshot(page, 'live-attention');
+
+  // The address names the open file and run, so a reload (or a link sent to a colleague on the
+  // same server) opens them again.
+  const runId = await page.locator('.run.selected').getAttribute('data-run');
+  const url = new URL(page.url());
+  assert.match(url.searchParams.get('file'), /(^|\/)induction\.circuit$/);
+  assert.equal(url.searchParams.get('run'), runId);
+  await page.reload();
+  await page.locator('.results-title', { hasText: runId }).waitFor({ timeout: 10_000 });
+  await page.locator('.cv-graph .cv-node', { hasText: '1.0' }).first().waitFor({ timeout: 10_000 });
   assert.deepEqual(problems.console, [], 'no console errors');
   assert.deepEqual(problems.outside, [], 'no outside requests');
 });

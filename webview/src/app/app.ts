@@ -10,6 +10,7 @@ import { FileList } from './file_list';
 import { ResultsPane } from './results_pane';
 import { RunList } from './run_list';
 import { StatusBar } from './status_bar';
+import { readUrlState, writeUrlState } from './url_state';
 
 const PREFERRED_FILE = /(^|\/)induction\.circuit$/;
 
@@ -113,16 +114,22 @@ export class App {
     await this.begin(session);
   }
 
-  // The first session seen: open the preferred file and show its latest results.
+  // The first session seen: open the file and run the address names (?file=&run=), else the
+  // preferred file and its latest results.
   private async begin(session: Session): Promise<void> {
     if (this.started) return;
     this.started = true;
     this.applySession(session);
     void this.loadModel();
-    const first = this.fileEntries.find((f) => PREFERRED_FILE.test(f.path)) ?? this.fileEntries[0];
-    if (first) await this.openFile(first.path);
+    const asked = readUrlState();
     const runs = this.runList.all();
-    const forFile = runs.find((r) => r.state === 'done' && r.path === first?.path) ?? runs.find((r) => r.state === 'done');
+    const askedRun = asked.run ? runs.find((r) => r.id === asked.run) : undefined;
+    const first = this.fileEntries.find((f) => f.path === asked.file)
+      ?? this.fileEntries.find((f) => f.path === askedRun?.path)
+      ?? this.fileEntries.find((f) => PREFERRED_FILE.test(f.path)) ?? this.fileEntries[0];
+    if (first) await this.openFile(first.path);
+    if (asked.run && !askedRun) this.status.say(`run ${asked.run}: not in this workspace`, 'error');
+    const forFile = askedRun ?? runs.find((r) => r.state === 'done' && r.path === first?.path) ?? runs.find((r) => r.state === 'done');
     if (forFile) this.selectRun(forFile);
     else this.results.showMessage('No results yet: Ctrl-Enter runs the open file.');
   }
@@ -163,6 +170,7 @@ export class App {
       const text = this.editor.isOpen(path) ? '' : await this.source.readFile(path);
       this.editor.open(path, text, !this.source.capabilities.edit);
       this.files.setCurrent(path);
+      writeUrlState({ file: path });
       this.status.setFile(path, this.editor.isDirty(path));
     } catch (err) {
       this.status.say(`${path}: ${errorText(err)}`, 'error');
@@ -219,6 +227,7 @@ export class App {
 
   private selectRun(run: Run): void {
     this.runList.setSelected(run.id);
+    writeUrlState({ run: run.id });
     if (run.state === 'done') void this.results.show(run);
     else if (run.state === 'failed') this.results.showMessage(`${run.id} failed: ${run.error ?? 'no reason given'}`);
     else this.results.showMessage(`${run.id} is ${run.state}; its results appear here when it finishes.`);
