@@ -24,6 +24,8 @@
 #include "command_registry.h"
 #include "runtime/formats/dequantize.h"
 #include "runtime/formats/format_error.h"
+#include "runtime/formats/model_description.h"
+#include "runtime/formats/model_source.h"
 #include "runtime/formats/safetensors_reader.h"
 #include "webview/embedded_assets.h"
 
@@ -142,6 +144,29 @@ std::string utc_now() {
   return text;
 }
 
+// The model tree (layers, heads and every hook point with its shape) of the model the run used,
+// when this machine has a model of that name and shape; else null, and the report shows the
+// layers and heads of circuit.json's shape without hook points. Reads headers only.
+json model_tree_for(const json& results) {
+  const json& model = results.value("model", json::object());
+  const std::string name = model.is_object() ? model.value("name", "") : "";
+  if (name.empty()) return nullptr;
+  try {
+    const auto source = formats::resolve_model(name, formats::models_folder(CIRCUIT_SOURCE_DIR));
+    const auto& c = source.config;
+    if (model.value("n_layers", c.n_layers) != c.n_layers || model.value("n_heads", c.n_heads) != c.n_heads) {
+      std::cerr << "circuit view: note: the model '" << name << "' here has another shape than the run's; the report's model tree has no hook points\n";
+      return nullptr;
+    }
+    const json& conditions = results.value("conditions", json::object());
+    const std::string dtype = conditions.is_object() ? conditions.value("dtype", "float32") : "float32";
+    return formats::model_tree_json(source, dtype);
+  } catch (const std::exception& e) {
+    std::cerr << "circuit view: note: the report's model tree has no hook points (" << e.what() << ")\n";
+    return nullptr;
+  }
+}
+
 json report_data(const fs::path& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
@@ -158,6 +183,7 @@ json report_data(const fs::path& dir) {
     circuit = read_json(dir / "circuit.json");
     if (!circuit.is_object()) throw formats::FormatError((dir / "circuit.json").string(), "not a JSON object");
   }
+  json model = model_tree_for(results);
   return {{"format", "circuitry.report"},
           {"version", 1},
           {"tool", std::string("circuit ") + CIRCUIT_VERSION},
@@ -165,7 +191,7 @@ json report_data(const fs::path& dir) {
           {"source", inline_source(results, dir)},
           {"results", std::move(results)},
           {"circuit", std::move(circuit)},
-          {"model", nullptr},
+          {"model", std::move(model)},
           {"tensors", inline_tensors(dir / "tensors.safetensors")}};
 }
 

@@ -16,7 +16,7 @@
 #include "server/api_routes.h"
 #include "server/http_server.h"
 #include "server/live_compiler.h"
-#include "server/model_description.h"
+#include "runtime/formats/model_description.h"
 #include "server/run_queue.h"
 #include "server/run_results.h"
 #include "server/session_state.h"
@@ -101,8 +101,8 @@ void serve_command(const ServeArgs& a) {
     const auto start = std::chrono::steady_clock::now();
     auto& slot = executor.models()[model_name];
     slot = std::make_unique<LoadedModel>(load_model(model_name, a.options.flags));
-    summary = server::model_summary_json(slot->source);
-    tree = server::model_tree_json(slot->source, a.options.flags.runtime.dtype);
+    summary = formats::model_summary_json(slot->source);
+    tree = formats::model_tree_json(slot->source, a.options.flags.runtime.dtype);
     std::cout << "model " << slot->source.name << " loaded in "
               << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s\n";
   } else {

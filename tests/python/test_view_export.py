@@ -168,6 +168,30 @@ def test_report_holds_the_runs_documents_graph_and_tensors(binary, run_folder, t
         assert list(struct.unpack(f"<{len(values)}f", raw)) == pytest.approx(values, abs=1e-6)
 
 
+def test_report_describes_the_model_with_its_hook_points(binary, run_folder, tmp_path):
+    """The run's model is on this machine (the embedded induction-2l): the report carries its
+    tree, every hook point with its shape, for the model view of a colleague who has no model."""
+    out = tmp_path / "report.html"
+    assert export(binary, run_folder, out).returncode == 0
+    _, data = read_report(out)
+    model = data["model"]
+    assert (model["name"], model["n_layers"], model["n_heads"], model["d_head"]) == ("induction-2l", 2, 4, 16)
+    hooks = {h["name"]: h for h in model["hook_points"]}
+    assert hooks["blocks.1.attn.hook_pattern"]["shape"] == ["batch", 4, "q_pos", "k_pos"]
+    assert hooks["blocks.0.hook_resid_post"]["shape"] == ["batch", "pos", 64]
+
+
+def test_a_model_not_on_this_machine_leaves_the_tree_out(binary, run_folder, tmp_path):
+    unknown = dict(RESULTS, model=dict(RESULTS["model"], name="no-such-model"))
+    (run_folder / "results.json").write_text(json.dumps(unknown))
+    out = tmp_path / "report.html"
+    proc = export(binary, run_folder, out)
+    assert proc.returncode == 0, proc.stderr
+    assert "no-such-model" in proc.stderr and "hook points" in proc.stderr
+    _, data = read_report(out)
+    assert data["model"] is None
+
+
 def test_text_that_would_close_a_script_is_escaped(binary, run_folder, tmp_path):
     hostile = dict(RESULTS, source="</script><script>alert(1)</script><!--")
     (run_folder / "results.json").write_text(json.dumps(hostile))

@@ -1,4 +1,4 @@
-#include "server/model_description.h"
+#include "runtime/formats/model_description.h"
 
 #include <cstdint>
 
@@ -6,7 +6,7 @@
 #include "runtime/formats/hook_point_table.h"
 #include "runtime/formats/safetensors_reader.h"
 
-namespace circuit::server {
+namespace circuit::formats {
 namespace {
 
 std::int64_t count_parameters(const formats::ModelSource& model) {
@@ -70,4 +70,4 @@ nlohmann::json model_tree_json(const formats::ModelSource& model, const std::str
   return tree;
 }
 
-}  // namespace circuit::server
+}  // namespace circuit::formats
