@@ -55,7 +55,8 @@ test('the report opens from file:// and shows the graph, attention and model', {
   assert.match(await page.locator('.head-picker-status').textContent(), /head 1\.2/);
   // The report carries the model's hook points with their shapes (the run's model was here).
   await page.locator('details[data-layer="1"] .tree-hooks > summary').click();
-  assert.match(await page.locator('details[data-layer="1"] .hook-table').textContent(), /blocks\.1\.attn\.hook_pattern/);
+  await page.locator('details[data-layer="1"] .hook-row', { hasText: 'attn.hook_pattern' }).click();
+  assert.match(await page.locator('.model-inspector').textContent(), /blocks\.1\.attn\.hook_pattern.*\[batch, 4, q_pos, k_pos\]/s);
   await screenshot(page, 'report-model-tree');
 
   // Claims, detectors, provenance render.

@@ -50,6 +50,20 @@ test('a head is described with its layer, k/v group and hook points', () => {
   assert.deepEqual(d.facts.find(([k]) => k === 'shares k/v with'), ['shares k/v with', 'kv_head 1.1']);
 });
 
+test('a hook point is described with its shape, the axes a run sets and whether it is opt-in', () => {
+  const tree: ModelTree = { ...model, hook_points: model.hook_points.map((p) => p.name === 'blocks.1.attn.hook_pattern'
+    ? { ...p, doc: 'attention pattern (softmax of the scores)', opt_in: false } : p.name === 'blocks.1.attn.hook_z' ? { ...p, opt_in: true } : p) };
+  const d = describeComponent(tree, { kind: 'hook', name: 'blocks.1.attn.hook_pattern' });
+  assert.equal(d.error, null);
+  assert.equal(d.summary, 'attention pattern (softmax of the scores)');
+  assert.deepEqual(Object.fromEntries(d.facts), {
+    layer: '1', shape: '[batch, 4, q_pos, k_pos]', 'set by the run': 'batch, q_pos, k_pos', computed: 'on every forward',
+  });
+  assert.match(Object.fromEntries(describeComponent(tree, { kind: 'hook', name: 'blocks.1.attn.hook_z' }).facts).computed, /opt-in/);
+  assert.equal(Object.fromEntries(describeComponent(tree, { kind: 'hook', name: 'hook_embed' }).facts).layer, 'model-wide');
+  assert.match(describeComponent(tree, { kind: 'hook', name: 'blocks.9.hook_nothing' }).error ?? '', /no hook point blocks\.9\.hook_nothing in toy/);
+});
+
 test('out-of-range components say so', () => {
   assert.match(describeComponent(model, { kind: 'head', layer: 2, head: 0 }).error ?? '', /layer 2 out of range: toy has layers 0\.\.1/);
   assert.match(describeComponent(model, { kind: 'head', layer: 1, head: 4 }).error ?? '', /head 4 out of range/);

@@ -53,6 +53,8 @@ export interface HookPoint {
   name: string;
   layer?: number | null;
   shape: Axis[];
+  doc?: string;      // what it holds, one line
+  opt_in?: boolean;  // computed only when a plan reads it (it costs extra work)
 }
 
 export interface ModelTree extends ModelSummary {

@@ -9,7 +9,8 @@ export type ComponentRef =
   | { kind: 'mlp' | 'attn'; layer: number | '*' }
   | { kind: 'neuron'; layer: number; neuron: number | '*' }
   | { kind: 'resid'; layer: number | '*'; point: string }
-  | { kind: 'embed' | 'logits' };
+  | { kind: 'embed' | 'logits' }
+  | { kind: 'hook'; name: string };  // a hook point by its name (blocks.1.attn.hook_pattern)
 
 export interface ComponentDescription {
   title: string;            // "head 9.6"
@@ -137,6 +138,22 @@ export function describeComponent(model: ModelTree, ref: ComponentRef): Componen
       d.hookPoints = model.hook_points.filter((p) => p.name === 'hook_embed' || p.name === 'hook_pos_embed');
       if (model.d_vocab) d.facts.push(['d_vocab', String(model.d_vocab)]);
       break;
+    case 'hook': {
+      const point = model.hook_points.find((p) => p.name === ref.name);
+      d.title = ref.name;
+      if (!point) {
+        d.summary = 'hook point';
+        d.error = `no hook point ${ref.name} in ${model.name}`;
+        break;
+      }
+      d.summary = point.doc ?? 'hook point';
+      d.facts.push(['layer', point.layer === null || point.layer === undefined ? 'model-wide' : String(point.layer)]);
+      d.facts.push(['shape', shapeText(point.shape)]);
+      const runAxes = point.shape.filter((a) => typeof a === 'string');
+      if (runAxes.length) d.facts.push(['set by the run', runAxes.join(', ')]);
+      d.facts.push(['computed', point.opt_in ? 'only when a plan reads it (opt-in: extra work)' : 'on every forward']);
+      break;
+    }
     case 'logits':
       d.title = 'logits';
       d.summary = 'the unembedded output: one logit per vocabulary token';

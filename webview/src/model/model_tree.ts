@@ -102,7 +102,13 @@ export class ModelTreeView {
   private hookList(title: string, points: HookPoint[]): HTMLElement {
     const list = h('details', { class: 'tree-hooks' }, h('summary', {}, title));
     const table = h('table', { class: 'hook-table' });
-    for (const p of points) table.append(h('tr', {}, h('td', { class: 'mono' }, p.name), h('td', { class: 'mono' }, shapeText(p.shape))));
+    for (const p of points) {
+      const ref: ComponentRef = { kind: 'hook', name: p.name };
+      // Within a layer, "attn.hook_pattern" says it: the sidebar is narrow (full name on hover).
+      const label = p.name.replace(/^blocks\.\d+\./, '');
+      table.append(h('tr', { class: 'hook-row', 'data-ref': refKey(ref), title: `${p.name}${p.doc ? `: ${p.doc}` : ''}` },
+        h('td', { class: 'mono' }, label), h('td', { class: 'mono' }, shapeText(p.shape))));
+    }
     list.append(table);
     return list;
   }
