@@ -92,12 +92,8 @@ TEST(ResultsTensors, SweepIsDenseOverLayersHeadsAndPositions) {
   EXPECT_TRUE(std::isnan(t.data[0]));  // not swept
 }
 
-TEST(RunDocument, HoldsTheMeasuredAndDiscoveredCircuitsAndValidates) {
-  RunOutcome outcome;
-  outcome.stages.push_back({two_experiments(), two_results(), 0});
-  record_measurements(outcome.stages[0].plan, outcome.stages[0].results, outcome.measured);
-  outcome.claims = outcome.stages[0].results.claims;
-  outcome.unmeasured.push_back({"expect.10", "count(x)", ">=", "2", "f.circuit:10:1"});
+// The context of a run on a 2-layer, 4-head attention-only model of induction.circuit.
+RunContext toy_context() {
   RunContext context;
   context.source_path = CIRCUIT_SOURCE_DIR "/examples/induction.circuit";
   context.model.name = "toy";
@@ -105,6 +101,16 @@ TEST(RunDocument, HoldsTheMeasuredAndDiscoveredCircuitsAndValidates) {
   context.model.config.n_layers = 2;
   context.model.config.n_heads = 4;
   context.model.config.n_kv_heads = 4;
+  return context;
+}
+
+TEST(RunDocument, HoldsTheMeasuredAndDiscoveredCircuitsAndValidates) {
+  RunOutcome outcome;
+  outcome.stages.push_back({two_experiments(), two_results(), 0});
+  record_measurements(outcome.stages[0].plan, outcome.stages[0].results, outcome.measured);
+  outcome.claims = outcome.stages[0].results.claims;
+  outcome.unmeasured.push_back({"expect.10", "count(x)", ">=", "2", "f.circuit:10:1"});
+  RunContext context = toy_context();
   context.decode = [](const std::vector<std::int32_t>& ids) {
     std::string s;
     for (auto id : ids)
@@ -141,13 +147,7 @@ TEST(RunDocument, CurveCandidatesAreNotCircuitEdges) {
   curve.edge_scores = {1.5, 0.01};
   outcome.stages[0].plan.analyses.push_back(curve);
   record_measurements(outcome.stages[0].plan, outcome.stages[0].results, outcome.measured);
-  RunContext context;
-  context.source_path = CIRCUIT_SOURCE_DIR "/examples/induction.circuit";
-  context.model.name = "toy";
-  context.model.config.family = formats::Family::AttnOnly;
-  context.model.config.n_layers = 2;
-  context.model.config.n_heads = 4;
-  context.model.config.n_kv_heads = 4;
+  RunContext context = toy_context();
   auto doc = build_run_document(outcome, context, "toy_run", std::string(64, 'a'));
   std::vector<std::string> edges;
   for (const auto& e : doc.edges) edges.push_back(e.id);
