@@ -69,7 +69,18 @@ json sweep_json(const rt::SweepResult& s) {
   return {{"name", s.name}, {"hook", s.hook}, {"metric", s.metric}, {"items", items}};
 }
 
-json analysis_json(const rt::AnalysisResult& a) {
+// The text of every token id a tensor holds ("<id>" -> text; negative ids mark padding):
+// the logit lens's top_tokens, which the viewer labels with the tokens they predict.
+json token_text_of(const plan::Tensor& ids, const RunContext& context) {
+  std::set<std::int32_t> seen;
+  for (float v : ids.data)
+    if (v >= 0 && std::isfinite(v)) seen.insert(static_cast<std::int32_t>(v));
+  json out = json::object();
+  for (auto id : seen) out[std::to_string(id)] = context.token_text(id);
+  return out;
+}
+
+json analysis_json(const rt::AnalysisResult& a, const RunContext& context) {
   json out{{"name", a.name}, {"kind", plan::analysis_kind_name(a.kind)}};
   if (!a.nodes.names.empty()) out["nodes"] = scores_object(a.nodes);
   if (!a.edges.names.empty()) out["edges"] = scores_object(a.edges);
@@ -83,6 +94,8 @@ json analysis_json(const rt::AnalysisResult& a) {
   json tensors = json::object();
   for (const auto& [key, t] : a.tensors) tensors[key] = t.shape;
   if (!tensors.empty()) out["tensors"] = tensors;
+  if (auto ids = a.tensors.find("top_tokens"); ids != a.tensors.end() && context.token_text)
+    out["token_text"] = token_text_of(ids->second, context);
   return out;
 }
 
@@ -206,7 +219,7 @@ json results_to_json(const RunOutcome& outcome, const RunContext& context) {
       for (const auto& n : e.sweeps)
         if (const auto* s = stage.results.sweep(n)) sweeps.push_back(sweep_json(*s));
       for (const auto& n : e.analyses)
-        if (const auto* a = stage.results.analysis(n)) analyses.push_back(analysis_json(*a));
+        if (const auto* a = stage.results.analysis(n)) analyses.push_back(analysis_json(*a, context));
       if (!passes.empty()) ex["passes"] = passes;
       if (!sweeps.empty()) ex["sweeps"] = sweeps;
       if (!analyses.empty()) ex["analyses"] = analyses;

@@ -59,6 +59,14 @@ test('the report opens from file:// and shows the graph, attention and model', {
   assert.match(await page.locator('.model-inspector').textContent(), /blocks\.1\.attn\.hook_pattern.*\[batch, 4, q_pos, k_pos\]/s);
   await screenshot(page, 'report-model-tree');
 
+  // The logit lens: per layer and position, what the residual stream predicts. In the second
+  // copy of the repeated tokens, layer 1 predicts the token that followed in the first copy.
+  await page.locator('.results-pane .tab', { hasText: 'Logit lens' }).click();
+  const lens = page.locator('.view-host:not([hidden]) .cv-lens-canvas');
+  await lens.waitFor({ timeout: 5_000 });
+  assert.ok((await lens.evaluate((c) => c.width)) > 0, 'the lens grid is drawn');
+  await screenshot(page, 'report-logit-lens');
+
   // Claims, detectors, provenance render.
   for (const tab of ['Claims', 'Detectors', 'Provenance']) {
     await page.locator('.results-pane .tab', { hasText: tab }).click();

@@ -1,4 +1,4 @@
-"""Parity of the node analyses (logit lens, direct logit attribution, head patching sweep, path
+"""Parity of the node analyses (logit lens, per layer and per position, direct logit attribution, head patching sweep, path
 patching into the logits, attribution patching, head detectors) with reference implementations
 written with PyTorch hooks on Hugging Face transformers (tests/python/reference), within 1e-4:
 on a tiny random GPT-2 (saved with save_pretrained, sharing induction-2l's byte-level tokenizer)
@@ -37,11 +37,38 @@ def circuit_with_run(circuit_bin):
 
 
 def run_ours(run_circuit, source, model, out):
-    """(plan, tensors): the compiled hook plan and what `circuit run` wrote."""
+    """(plan, tensors, results): the compiled hook plan and what `circuit run` wrote."""
     plan_file = out / "plan.json"
     run_circuit("compile", source, "--model", model, "--emit", "plan", "-o", plan_file)
     run_circuit("run", source, "--model", model, "--out", out / "run", timeout=600)
-    return json.loads(plan_file.read_text()), load_file(str(out / "run" / "tensors.safetensors"))
+    return (json.loads(plan_file.read_text()), load_file(str(out / "run" / "tensors.safetensors")),
+            json.loads((out / "run" / "results.json").read_text()))
+
+
+def analysis_entry(results, name):
+    """results.json's entry of the analysis NAME."""
+    for experiment in results["experiments"]:
+        for analysis in experiment.get("analyses", []):
+            if analysis["name"] == name:
+                return analysis
+    raise AssertionError(f"results.json has no analysis {name}")
+
+
+def check_top_tokens(parts, tokens, ours, lens_entry):
+    """The per-position logit lens: the argmax token and its probability at every layer and
+    position (the prompts are of equal lengths: no padding), and the text of every id."""
+    ids, probs, gaps = ref.logit_lens_top_tokens(parts, tokens)
+    got = ours["lens/top_tokens"]
+    assert got.shape == tuple(ids.shape), f"lens/top_tokens: shape {got.shape}, reference {tuple(ids.shape)}"
+    # Where the top two logits tie to float rounding either may win.
+    ties = gaps.numpy() < 1e-4
+    differ = (got.astype(np.int64) != ids.numpy()) & ~ties
+    assert not differ.any(), f"lens/top_tokens: {int(differ.sum())} of {got.size} cells differ"
+    assert ties.mean() < 0.05, "too many ties for the argmax check to mean anything"
+    close("lens/top_probs", ours["lens/top_probs"], probs)
+    text = lens_entry["token_text"]
+    assert sorted(int(k) for k in text) == sorted({int(i) for i in got.flatten()})
+    return text
 
 
 def close(name, got, expected, tol=TOL):
@@ -61,7 +88,7 @@ def sweep_rows(scores, layers, n_layers):
     return scores[layers] if scores.shape[0] == n_layers else scores
 
 
-def check_analyses(plan, ours, model, sweep_layers):
+def check_analyses(plan, ours, results, model, sweep_layers):
     parts = ModelParts(model)
     batches = {b["name"]: torch.tensor(b["rows"]) for b in plan["batches"]}
     analyses = {a["name"]: a for a in plan["analyses"]}
@@ -71,6 +98,7 @@ def check_analyses(plan, ours, model, sweep_layers):
     corrupt = batches[analyses["paths"]["corrupt_batch"]]
 
     close("lens/metric", ours["lens/metric"], ref.logit_lens(parts, clean, answers, wrong))
+    token_text = check_top_tokens(parts, clean, ours, analysis_entry(results, "lens"))
     dla = ref.direct_logit_attribution(parts, clean, answers, wrong)
     close("direct/heads", ours["direct/heads"], dla["heads"])
     close("direct/mlps", ours["direct/mlps"], dla["mlps"])
@@ -92,6 +120,7 @@ def check_analyses(plan, ours, model, sweep_layers):
     swept = [(l, h) for l in sweep_layers for h in range(parts.n_heads)]
     sweep = ref.head_patching_sweep(parts, clean, corrupt, answers, wrong, position=-1, normalize=True, heads=swept)
     close("sweep/scores", sweep_rows(ours["sweep/scores"], sweep_layers, parts.n_layers), sweep[sweep_layers])
+    return token_text
 
 
 def test_tiny_gpt2(tiny_model, run_circuit, circuit_with_run, tmp_path):
@@ -101,14 +130,16 @@ def test_tiny_gpt2(tiny_model, run_circuit, circuit_with_run, tmp_path):
                                      initializer_range=0.3, bos_token_id=0, eos_token_id=0)
     model, folder = tiny_model(config)
     shutil.copy(REPO / "models" / "induction-2l" / "tokenizer.json", folder / "tokenizer.json")
-    plan, ours = run_ours(run_circuit, DATA / "analysis_parity_tiny.circuit", folder, tmp_path)
+    plan, ours, results = run_ours(run_circuit, DATA / "analysis_parity_tiny.circuit", folder, tmp_path)
     model.set_attn_implementation("eager")
-    check_analyses(plan, ours, model, sweep_layers=[0, 1])
+    token_text = check_analyses(plan, ours, results, model, sweep_layers=[0, 1])
+    # induction-2l's byte-level tokenizer: id i is the character i (0 is BOS).
+    assert all(text == (chr(int(i)) if int(i) else "<|bos|>") for i, text in token_text.items()), token_text
 
 
 @pytest.mark.skipif(not GGUF.is_file(), reason="SmolLM2 GGUF not downloaded (scripts/setup.sh)")
 def test_smollm2(run_circuit, circuit_with_run, tmp_path):
-    plan, ours = run_ours(run_circuit, DATA / "analysis_parity_smollm2.circuit", GGUF, tmp_path)
+    plan, ours, results = run_ours(run_circuit, DATA / "analysis_parity_smollm2.circuit", GGUF, tmp_path)
     model = load_gguf_model(GGUF)
     model.set_attn_implementation("eager")
-    check_analyses(plan, ours, model, sweep_layers=[29])
+    check_analyses(plan, ours, results, model, sweep_layers=[29])

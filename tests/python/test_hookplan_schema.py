@@ -52,11 +52,11 @@ def test_induction_stages(tmp_path):
     first, warnings = compile_plan(tmp_path, "induction.circuit")
     validator().validate(first)
     kinds = {a["name"]: a["kind"] for a in first["analyses"]}
-    assert kinds == {"prev_scores": "previous_token_score", "ind_scores": "induction_score"}
+    assert kinds == {"prev_scores": "previous_token_score", "ind_scores": "induction_score", "lens": "logit_lens"}
     assert "runs in a later stage of `circuit run`" in warnings
     heads = lambda layer, scores: {f"a{layer}.h{h}": s for h, s in enumerate(scores)}
     measured = {"scores": {"prev_scores": heads(0, [0.9, 0.1, 0.2, 0.3]), "ind_scores": heads(1, [0.1, 0.8, 0.2, 0.0])},
-                "done": ["prev_scores", "ind_scores", "patterns"]}
+                "done": ["prev_scores", "ind_scores", "patterns", "lens"]}
     second, warnings = compile_plan(tmp_path, "induction.circuit", measured)
     validator().validate(second)
     assert "W050" not in warnings

@@ -10,6 +10,7 @@ from .analyses import (  # noqa: F401
     head_patching_sweep,
     induction_score,
     logit_lens,
+    logit_lens_top_tokens,
     path_patching_to_logits,
     previous_token_score,
 )

@@ -28,6 +28,27 @@ def logit_lens(parts, tokens, answers, wrong):
     return out
 
 
+def logit_lens_top_tokens(parts, tokens):
+    """The classic logit lens at every position: each layer's output through the final norm
+    and the unembedding, per layer, prompt and position. Returns (ids, probs, gaps), each
+    [n_layers, batch, seq]: the argmax token, its softmax probability, and the logit margin
+    between the first and second tokens (a near-zero margin is a tie that rounding may break
+    either way)."""
+    with torch.no_grad():
+        _, caps = parts.run(tokens, capture_resid=True)
+        shape = (parts.n_layers, *tokens.shape)
+        ids = torch.zeros(shape, dtype=torch.long)
+        probs = torch.zeros(shape, dtype=torch.float64)
+        gaps = torch.zeros(shape, dtype=torch.float64)
+        for l in range(parts.n_layers):
+            logits = parts.model.lm_head(parts.final_norm(caps["resid"][l])).double()
+            top = logits.topk(2, dim=-1)
+            ids[l] = top.indices[..., 0]
+            probs[l] = torch.softmax(logits, -1).gather(-1, top.indices[..., :1])[..., 0]
+            gaps[l] = top.values[..., 0] - top.values[..., 1]
+    return ids, probs, gaps
+
+
 def direct_logit_attribution(parts, tokens, answers, wrong):
     """Per head, per MLP, the embeddings and the bias terms: each one's output at the last
     position, centred (LayerNorm), divided by the clean run's final-norm scale there, times the

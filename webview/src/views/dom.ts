@@ -65,3 +65,25 @@ export function hidpiCanvas(canvas: HTMLCanvasElement, width: number, height: nu
 export function availableWidth(container: HTMLElement, fallback = 640): number {
   return container.clientWidth > 0 ? container.clientWidth : fallback;
 }
+
+/**
+ * Calls `redraw` (once per frame at most) when `container`'s width changes: views whose cells
+ * are sized to their pane. Returns what stops it.
+ */
+export function redrawOnWidthChange(container: HTMLElement, redraw: () => void): () => void {
+  let width = container.clientWidth;
+  let frame = 0;
+  const resize = new ResizeObserver(() => {
+    if (container.clientWidth === width || frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      width = container.clientWidth;
+      redraw();
+    });
+  });
+  resize.observe(container);
+  return () => {
+    resize.disconnect();
+    cancelAnimationFrame(frame);
+  };
+}

@@ -2,7 +2,7 @@
 // axes, a colour legend, the value on hover, click on a component cell. Part of the webview's
 // views; the patching, detector, DLA, logit-lens and attention views are built on it.
 import { autoRange, colourOf, css, formatNumber, inkOn } from "./colour";
-import { availableWidth, el, hidpiCanvas, Tooltip } from "./dom";
+import { availableWidth, el, hidpiCanvas, redrawOnWidthChange, Tooltip } from "./dom";
 import type { HeatmapData, ViewEvents, ViewHandle } from "./types";
 
 const MAX_CELL = 28;
@@ -174,17 +174,7 @@ export function renderHeatmap(container: HTMLElement, data: HeatmapData, events:
   }
 
   // Cells are sized to the container: redraw when its width changes (a resized pane).
-  let width = container.clientWidth;
-  let frame = 0;
-  const resize = new ResizeObserver(() => {
-    if (container.clientWidth === width || frame) return;
-    frame = requestAnimationFrame(() => {
-      frame = 0;
-      width = container.clientWidth;
-      draw();
-    });
-  });
-  resize.observe(container);
+  const stopResizing = redrawOnWidthChange(container, () => draw());
   canvas.addEventListener("mousemove", onMove);
   canvas.addEventListener("mouseleave", () => tooltip.hide());
   canvas.addEventListener("click", onClick);
@@ -196,8 +186,7 @@ export function renderHeatmap(container: HTMLElement, data: HeatmapData, events:
       draw();
     },
     dispose() {
-      resize.disconnect();
-      cancelAnimationFrame(frame);
+      stopResizing();
       root.remove();
     },
   };
