@@ -1,6 +1,9 @@
 #include "runtime/formats/config_reader.h"
 
+#include <cmath>
+#include <cstdio>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -12,6 +15,12 @@ namespace circuit::formats {
 namespace {
 
 using nlohmann::json;
+
+// Norm epsilons and RoPE bases: zero, negative, NaN or past a float (inf once stored) make
+// every forward NaN or inf.
+bool positive_finite_float(double x) {
+  return std::isfinite(x) && x > 0.0 && x <= static_cast<double>(std::numeric_limits<float>::max());
+}
 
 // Typed access to one config.json object with Hugging Face's defaults and our error messages.
 class Fields {
@@ -30,6 +39,19 @@ class Fields {
     const json& v = j_.at(key);
     if (!v.is_number()) wrong(key, "a number", v);
     return v.get<float>();
+  }
+  float positive_float_or(const char* key, float fallback) const {
+    if (!has(key)) return fallback;
+    const json& v = j_.at(key);
+    if (!v.is_number()) wrong(key, "a number", v);
+    const double x = v.get<double>();
+    if (!positive_finite_float(x)) wrong(key, "a positive finite number", v);
+    return static_cast<float>(x);
+  }
+  int positive_int_or(const char* key, int fallback) const {
+    const int x = int_or(key, fallback);
+    if (x <= 0) wrong(key, "a positive integer", j_.at(key));
+    return x;
   }
   bool bool_or(const char* key, bool fallback) const {
     if (!has(key)) return fallback;
@@ -93,6 +115,13 @@ std::string activation_from(const Fields& f, const std::string& hf_name) {
   f.fail("unsupported activation '" + hf_name + "' (supported: silu, gelu, gelu_new, gelu_pytorch_tanh, relu)");
 }
 
+// A number as a person reads it: 1e-06, -10000, nan, inf.
+std::string shown(double x) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", x);
+  return text;
+}
+
 void check_heads(const Fields& f, ModelConfig& c) {
   require_positive(f, "the layer count", c.n_layers);
   require_positive(f, "the model width", c.d_model);
@@ -103,17 +132,23 @@ void check_heads(const Fields& f, ModelConfig& c) {
   if (c.n_heads % c.n_kv_heads != 0)
     f.fail(std::to_string(c.n_heads) + " attention heads are not a multiple of " +
            std::to_string(c.n_kv_heads) + " key/value heads");
+  require_positive(f, "the context length", c.n_ctx);
+  if (c.mlp != MlpKind::None) require_positive(f, "the MLP width", c.d_mlp);
+  if (c.norm != NormKind::None && !positive_finite_float(c.norm_eps))
+    f.fail("the norm epsilon must be a positive finite number, got " + shown(c.norm_eps));
+  if (c.positions == PositionKind::Rotary && !positive_finite_float(c.rope_theta))
+    f.fail("the RoPE base must be a positive finite number, got " + shown(c.rope_theta));
 }
 
 // RoPE base and scaling: transformers 5 writes "rope_parameters", older files "rope_theta"
 // and "rope_scaling"; NeoX spells the base "rotary_emb_base".
 void read_rope(const Fields& f, ModelConfig& c, const char* theta_key) {
-  c.rope_theta = f.float_or(theta_key, 10000.0f);
+  c.rope_theta = f.positive_float_or(theta_key, 10000.0f);
   const json* params = f.object("rope_parameters");
   if (!params) params = f.object("rope_scaling");
   if (!params) return;
   Fields p(*params, f.where());
-  if (params->contains("rope_theta")) c.rope_theta = p.float_or("rope_theta", c.rope_theta);
+  if (params->contains("rope_theta")) c.rope_theta = p.positive_float_or("rope_theta", c.rope_theta);
   if (params->contains("partial_rotary_factor"))
     c.rotary_fraction = p.float_or("partial_rotary_factor", c.rotary_fraction);
   std::string type = p.string_or("rope_type", p.string_or("type", "default"));
@@ -137,11 +172,15 @@ ModelConfig gpt2_config(const Fields& f) {
   c.n_heads = f.required_int("n_head");
   c.n_kv_heads = c.n_heads;
   c.d_vocab = f.required_int("vocab_size");
-  c.n_ctx = f.int_or("n_positions", f.int_or("n_ctx", 1024));
+  c.n_ctx = f.positive_int_or("n_positions", f.positive_int_or("n_ctx", 1024));
   if (c.n_heads > 0) c.d_head = c.d_model / c.n_heads;
-  c.d_mlp = f.int_or("n_inner", 4 * c.d_model);  // n_inner: null means 4 * n_embd
+  // n_inner: null means 4 * n_embd (computed wide: a huge n_embd must not overflow an int).
+  const int64_t default_mlp = int64_t{4} * c.d_model;
+  if (!f.has("n_inner") && default_mlp > std::numeric_limits<int>::max())
+    f.fail("n_embd " + std::to_string(c.d_model) + " is too large (4 * n_embd is the MLP width)");
+  c.d_mlp = f.int_or("n_inner", static_cast<int>(default_mlp));
   c.norm = NormKind::LayerNorm;
-  c.norm_eps = f.float_or("layer_norm_epsilon", 1e-5f);
+  c.norm_eps = f.positive_float_or("layer_norm_epsilon", 1e-5f);
   c.positions = PositionKind::Learned;
   c.mlp = MlpKind::Gelu;
   c.activation = activation_from(f, f.string_or("activation_function", "gelu_new"));
@@ -167,10 +206,10 @@ ModelConfig llama_config(const Fields& f, bool qwen2) {
   c.n_kv_heads = f.int_or("num_key_value_heads", c.n_heads);
   c.d_vocab = f.required_int("vocab_size");
   c.d_mlp = f.required_int("intermediate_size");
-  c.n_ctx = f.int_or("max_position_embeddings", qwen2 ? 32768 : 2048);
+  c.n_ctx = f.positive_int_or("max_position_embeddings", qwen2 ? 32768 : 2048);
   c.d_head = f.int_or("head_dim", c.n_heads > 0 ? c.d_model / c.n_heads : 0);
   c.norm = NormKind::RmsNorm;
-  c.norm_eps = f.float_or("rms_norm_eps", 1e-6f);
+  c.norm_eps = f.positive_float_or("rms_norm_eps", 1e-6f);
   c.positions = PositionKind::Rotary;
   read_rope(f, c, "rope_theta");
   c.mlp = MlpKind::SwiGlu;
@@ -197,10 +236,10 @@ ModelConfig gpt_neox_config(const Fields& f) {
   c.n_kv_heads = c.n_heads;
   c.d_vocab = f.required_int("vocab_size");
   c.d_mlp = f.required_int("intermediate_size");
-  c.n_ctx = f.int_or("max_position_embeddings", 2048);
+  c.n_ctx = f.positive_int_or("max_position_embeddings", 2048);
   if (c.n_heads > 0) c.d_head = c.d_model / c.n_heads;
   c.norm = NormKind::LayerNorm;
-  c.norm_eps = f.float_or("layer_norm_eps", 1e-5f);
+  c.norm_eps = f.positive_float_or("layer_norm_eps", 1e-5f);
   c.positions = PositionKind::Rotary;
   c.rotary_fraction = f.float_or("rotary_pct", 0.25f);
   read_rope(f, c, "rotary_emb_base");
@@ -290,19 +329,46 @@ ModelConfig config_from_hf_file(const std::string& path) {
 
 namespace {
 
-int gguf_int(const GgufFile& g, const std::string& key) {
-  const uint64_t v = g.get_uint(key);
-  if (v > uint64_t(1) << 31) throw FormatError(g.path(), "metadata '" + key + "' is absurdly large");
+constexpr uint64_t kIntMax = static_cast<uint64_t>(std::numeric_limits<int>::max());
+
+// A count or size, read as unsigned whatever integer type the file stores it in, so that
+// 2^31 is refused as 2147483648 rather than wrapping to a negative int.
+int gguf_count(const GgufFile& g, const std::string& key, uint64_t v) {
+  if (v > kIntMax)
+    throw FormatError(g.path(), "metadata '" + key + "' is " + std::to_string(v) + ", more than " +
+                                    std::to_string(kIntMax));
   return static_cast<int>(v);
 }
+
+int gguf_int(const GgufFile& g, const std::string& key) { return gguf_count(g, key, g.get_uint(key)); }
 
 int gguf_int_or(const GgufFile& g, const std::string& key, int fallback) {
   return g.has(key) ? gguf_int(g, key) : fallback;
 }
 
+// A count that must be at least 1 (a context length of 0 leaves no room for one token).
+int gguf_positive(const GgufFile& g, const std::string& key) {
+  const int v = gguf_int(g, key);
+  if (v == 0) throw FormatError(g.path(), "metadata '" + key + "' is 0, expected at least 1");
+  return v;
+}
+
+// A float that must be positive and finite (norm epsilons, the RoPE base).
+float gguf_positive_float(const GgufFile& g, const std::string& key, double fallback) {
+  const double v = g.find_float(key).value_or(fallback);
+  if (!positive_finite_float(v))
+    throw FormatError(g.path(), "metadata '" + key + "' is " + shown(v) +
+                                    ", expected a positive finite number");
+  return static_cast<float>(v);
+}
+
+// A special token id; absent means none. Ids past an int are refused, never wrapped or dropped.
 int gguf_token(const GgufFile& g, const std::string& key) {
   const auto v = g.find_uint(key);
-  return v && *v < (uint64_t(1) << 31) ? static_cast<int>(*v) : -1;
+  if (!v) return -1;
+  if (*v > kIntMax)
+    throw FormatError(g.path(), "metadata '" + key + "' is " + std::to_string(*v) + ", not a token id");
+  return static_cast<int>(*v);
 }
 
 }  // namespace
@@ -315,13 +381,12 @@ ModelConfig config_from_gguf(const GgufFile& g) {
   ModelConfig c;
   c.architecture = arch;
   c.name = g.find_string("general.name").value_or("");
-  c.n_layers = gguf_int(g, p + "block_count");
-  c.d_model = gguf_int(g, p + "embedding_length");
-  c.n_heads = gguf_int(g, p + "attention.head_count");
+  c.n_layers = gguf_positive(g, p + "block_count");
+  c.d_model = gguf_positive(g, p + "embedding_length");
+  c.n_heads = gguf_positive(g, p + "attention.head_count");
   c.n_kv_heads = gguf_int_or(g, p + "attention.head_count_kv", c.n_heads);
   c.d_mlp = gguf_int(g, p + "feed_forward_length");
-  c.n_ctx = gguf_int(g, p + "context_length");
-  if (c.n_heads <= 0) throw FormatError(g.path(), "attention.head_count must be positive");
+  c.n_ctx = gguf_positive(g, p + "context_length");
   c.d_head = gguf_int_or(g, p + "attention.key_length", c.d_model / c.n_heads);
 
   // Vocabulary: the explicit size, else the token list, else the embedding's row count.
@@ -330,8 +395,11 @@ ModelConfig config_from_gguf(const GgufFile& g) {
     c.d_vocab = gguf_int(g, p + "vocab_size");
   } else if (const GgufValue* tokens = g.find("tokenizer.ggml.tokens");
              tokens && tokens->type == GgufValueType::Array) {
-    c.d_vocab = static_cast<int>(tokens->array_size());
+    c.d_vocab = gguf_count(g, "tokenizer.ggml.tokens", tokens->array_size());
   } else if (embd && embd->dims.size() == 2) {
+    if (embd->dims[1] > kIntMax)
+      throw FormatError(g.path(), "tensor 'token_embd.weight' has " + std::to_string(embd->dims[1]) +
+                                      " rows, more than " + std::to_string(kIntMax));
     c.d_vocab = static_cast<int>(embd->dims[1]);
   } else {
     throw FormatError(g.path(), "cannot tell the vocabulary size (no " + p +
@@ -342,7 +410,7 @@ ModelConfig config_from_gguf(const GgufFile& g) {
   if (arch == "gpt2") {
     c.family = Family::Gpt2;
     c.norm = NormKind::LayerNorm;
-    c.norm_eps = static_cast<float>(g.find_float(p + "attention.layer_norm_epsilon").value_or(1e-5));
+    c.norm_eps = gguf_positive_float(g, p + "attention.layer_norm_epsilon", 1e-5);
     c.positions = PositionKind::Learned;
     c.mlp = MlpKind::Gelu;
     c.activation = "gelu_new";
@@ -350,11 +418,15 @@ ModelConfig config_from_gguf(const GgufFile& g) {
   } else {
     c.family = Family::Llama;
     c.norm = NormKind::RmsNorm;
-    c.norm_eps = static_cast<float>(g.find_float(p + "attention.layer_norm_rms_epsilon").value_or(1e-6));
+    c.norm_eps = gguf_positive_float(g, p + "attention.layer_norm_rms_epsilon", 1e-6);
     c.positions = PositionKind::Rotary;
-    c.rope_theta = static_cast<float>(g.find_float(p + "rope.freq_base").value_or(10000.0));
-    if (auto dims = g.find_uint(p + "rope.dimension_count"); dims && c.d_head > 0)
+    c.rope_theta = gguf_positive_float(g, p + "rope.freq_base", 10000.0);
+    if (auto dims = g.find_uint(p + "rope.dimension_count"); dims && c.d_head > 0) {
+      if (*dims == 0 || *dims > static_cast<uint64_t>(c.d_head))
+        throw FormatError(g.path(), "metadata '" + p + "rope.dimension_count' is " + std::to_string(*dims) +
+                                        ", expected 1 to the head width " + std::to_string(c.d_head));
       c.rotary_fraction = static_cast<float>(*dims) / static_cast<float>(c.d_head);
+    }
     c.mlp = MlpKind::SwiGlu;
     c.activation = "silu";
     c.qkv_bias = g.find_tensor("blk.0.attn_q.bias") != nullptr;

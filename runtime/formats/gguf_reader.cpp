@@ -1,5 +1,6 @@
 #include "runtime/formats/gguf_reader.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -321,6 +322,24 @@ void GgufFile::parse_all() {
   if (!tensors_.empty() && data_offset_ > size)
     fail("data section starts at byte " + std::to_string(data_offset_) + " but the file has " +
          std::to_string(size) + " bytes");
+
+  // Tensors must not share bytes (writers lay them out one after another), as in safetensors.
+  std::vector<const GgufTensorInfo*> by_offset;
+  by_offset.reserve(tensors_.size());
+  for (const GgufTensorInfo& info : tensors_)
+    if (info.n_bytes > 0) by_offset.push_back(&info);
+  std::sort(by_offset.begin(), by_offset.end(), [](const GgufTensorInfo* a, const GgufTensorInfo* b) {
+    if (a->offset != b->offset) return a->offset < b->offset;
+    return a->n_bytes != b->n_bytes ? a->n_bytes < b->n_bytes : a < b;  // ties in file order
+  });
+  for (size_t k = 1; k < by_offset.size(); ++k) {
+    const GgufTensorInfo* prev = by_offset[k - 1];
+    const GgufTensorInfo* cur = by_offset[k];
+    if (prev->offset + prev->n_bytes > cur->offset)  // no overflow: both end inside the file
+      fail("tensors '" + prev->name + "' and '" + cur->name + "' overlap (bytes " +
+           std::to_string(cur->offset) + " to " + std::to_string(prev->offset + prev->n_bytes) +
+           " of the data section)");
+  }
 }
 
 bool GgufFile::has(const std::string& key) const { return metadata_index_.count(key) != 0; }

@@ -13,6 +13,7 @@
 #include "runtime/formats/config_reader.h"
 #include "runtime/formats/format_error.h"
 #include "runtime/formats/gguf_reader.h"
+#include "runtime/formats/layer_names.h"
 #include "runtime/formats/safetensors_reader.h"
 
 namespace circuit::formats {
@@ -37,7 +38,12 @@ ModelSource from_gguf(const fs::path& file, const std::string& name) {
   s.kind = ModelKind::Gguf;
   s.dir = file.parent_path().string();
   s.weights = {file.string()};
-  s.config = config_from_gguf(GgufFile::open(file.string()));
+  const GgufFile gguf = GgufFile::open(file.string());
+  s.config = config_from_gguf(gguf);
+  std::vector<std::string> names;
+  names.reserve(gguf.tensors().size());
+  for (const GgufTensorInfo& t : gguf.tensors()) names.push_back(t.name);
+  check_no_extra_layers(names, s.config.n_layers, s.config.architecture + ".block_count", file.string());
   if (s.config.name.empty()) s.config.name = name;
   std::error_code ec;
   if (fs::is_regular_file(file.parent_path() / "tokenizer.json", ec))
@@ -48,6 +54,16 @@ ModelSource from_gguf(const fs::path& file, const std::string& name) {
 // Whether a tokenizer.json's post-processor puts a special token before every single
 // sequence (Llama 2/3 do, GPT-2 style BPE does not). HF decides add_bos there, not in
 // config.json.
+// The config.json key that gives the layer count, for messages.
+const char* layer_count_key(Family family) {
+  switch (family) {
+    case Family::Gpt2: return "n_layer";
+    case Family::AttnOnly: return "n_layers";
+    case Family::Llama: case Family::GptNeoX: break;
+  }
+  return "num_hidden_layers";
+}
+
 bool tokenizer_adds_bos(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
@@ -100,8 +116,16 @@ ModelSource from_directory(const fs::path& dir, const std::string& name) {
       s.weights.push_back((dir / shard).string());
     }
     if (s.weights.empty()) throw FormatError(index.string(), "weight_map is empty");
+    std::vector<std::string> names;
+    for (const auto& [name, shard] : parsed.weight_map) names.push_back(name);
+    check_no_extra_layers(names, s.config.n_layers, layer_count_key(s.config.family), index.string());
   } else if (fs::is_regular_file(single, ec)) {
     s.weights = {single.string()};
+    // Only the header is read (the file is mapped, its data left alone).
+    const SafetensorsFile weights = SafetensorsFile::open(single.string());
+    std::vector<std::string> names;
+    for (const SafetensorsTensor& t : weights.tensors()) names.push_back(t.name);
+    check_no_extra_layers(names, s.config.n_layers, layer_count_key(s.config.family), single.string());
   } else {
     throw FormatError(dir.string(), "has a config.json but no model.safetensors or model.safetensors.index.json");
   }

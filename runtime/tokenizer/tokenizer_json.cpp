@@ -91,10 +91,22 @@ void read_pre_tokenizer(const json& p, TokenizerData& d, const std::string& wher
   d.pre_tokenizer.push_back(step);
 }
 
+// A token id: an integer from 0 to kMaxTokenId. Read as a 64-bit number and checked, so that
+// 2^32 (or 2^64 - 1) is refused instead of wrapping to a small id.
+constexpr long long kMaxTokenId = (1 << 24) - 1;
+
+int token_id(const json& v, const std::string& where, const std::string& path) {
+  if (!v.is_number_integer()) fail(where, path + " is not an integer");
+  const bool in_range = v.is_number_unsigned() ? v.get<unsigned long long>() <= kMaxTokenId
+                                               : v.get<long long>() >= 0 && v.get<long long>() <= kMaxTokenId;
+  if (!in_range) fail(where, path + " = " + v.dump() + " is not a token id (0 to " + std::to_string(kMaxTokenId) + ")");
+  return static_cast<int>(v.get<long long>());
+}
+
 // The ids of a post-processor special token given as [content, id] (Roberta/Bert style).
 int pair_id(const json& v, const std::string& where, const std::string& path) {
   if (!v.is_array() || v.size() != 2 || !v[1].is_number_integer()) fail(where, path + " is not a [token, id] pair");
-  return v[1].get<int>();
+  return token_id(v[1], where, path + "[1]");
 }
 
 void read_post_processor(const json& p, TokenizerData& d, const std::string& where, const std::string& path) {
@@ -128,7 +140,8 @@ void read_post_processor(const json& p, TokenizerData& d, const std::string& whe
       if (!ids.is_array()) fail(where, path + ".special_tokens ids is not an array");
       for (const json& id : ids) {
         if (!id.is_number_integer()) fail(where, path + ".special_tokens ids holds a non-integer");
-        (after_sequence ? d.suffix_ids : d.prefix_ids).push_back(id.get<int>());
+        (after_sequence ? d.suffix_ids : d.prefix_ids)
+            .push_back(token_id(id, where, path + ".special_tokens['" + name.get<std::string>() + "'].ids"));
       }
     } else {
       fail(where, path + ".single holds an item that is neither Sequence nor SpecialToken");
@@ -166,10 +179,7 @@ void read_model(const json& m, TokenizerData& d, const std::string& where) {
   if (!vocab.is_object()) fail(where, "model.vocab is not an object");
   std::unordered_map<std::string, int> v;
   v.reserve(vocab.size());
-  for (const auto& [token, id] : vocab.items()) {
-    if (!id.is_number_integer()) fail(where, "model.vocab['" + token + "'] is not an integer");
-    v.emplace(token, id.get<int>());
-  }
+  for (const auto& [token, id] : vocab.items()) v.emplace(token, token_id(id, where, "model.vocab['" + token + "']"));
   if (flag(m, "byte_fallback", false, where, "model")) fail(where, "model.byte_fallback is not supported");
   for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"}) {
     if (m.contains(key) && !m[key].is_null() && m[key] != "") fail(where, std::string("model.") + key + " is not supported");
@@ -197,11 +207,9 @@ void read_added_tokens(const json& list, TokenizerData& d, const std::string& wh
     const json& t = list[i];
     const json& id = member(t, "id", where, path);
     const json& content = member(t, "content", where, path);
-    if (!id.is_number_integer() || id.get<long long>() < 0 || id.get<long long>() >= (1 << 24))
-      fail(where, path + ".id is not a valid id");
     if (!content.is_string()) fail(where, path + ".content is not a string");
     AddedToken a;
-    a.id = id.get<int>();
+    a.id = token_id(id, where, path + ".id");
     a.content = content.get<std::string>();
     a.special = flag(t, "special", false, where, path);
     a.normalized = flag(t, "normalized", !a.special, where, path);

@@ -1,5 +1,7 @@
 #include "runtime/formats/config_reader.h"
 
+#include <limits>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -222,6 +224,25 @@ TEST(ConfigFromHfJson, MissingFieldsAndWrongTypes) {
   EXPECT_NE(error_of(j).find("must be positive"), std::string::npos);
 }
 
+// A norm epsilon or RoPE base of zero, below zero or past a float makes every forward NaN or
+// inf; a context of 0 positions holds no token.
+TEST(ConfigFromHfJson, RefusesEpsilonsBasesAndContextsThatBreakTheModel) {
+  json j = llama_json();
+  j["rms_norm_eps"] = 0;
+  EXPECT_EQ(error_of(j), "config.json: field 'rms_norm_eps' must be a positive finite number, got 0");
+  j["rms_norm_eps"] = 1e39;  // inf as a float
+  EXPECT_EQ(error_of(j), "config.json: field 'rms_norm_eps' must be a positive finite number, got 1e+39");
+  j = llama_json();
+  j["rope_theta"] = -10000;
+  EXPECT_EQ(error_of(j), "config.json: field 'rope_theta' must be a positive finite number, got -10000");
+  j = llama_json();
+  j["max_position_embeddings"] = 0;
+  EXPECT_EQ(error_of(j), "config.json: field 'max_position_embeddings' must be a positive integer, got 0");
+  j = gpt2_json();
+  j["layer_norm_epsilon"] = -1e-5;
+  EXPECT_EQ(error_of(j), "config.json: field 'layer_norm_epsilon' must be a positive finite number, got -1e-05");
+}
+
 TEST(ConfigFromHfFile, ReportsJsonSyntaxErrors) {
   testing::ScratchDir dir;
   const std::string path = dir.write("config.json", std::string("{\"model_type\": "));
@@ -233,19 +254,17 @@ TEST(ConfigFromHfFile, ReportsJsonSyntaxErrors) {
   }
 }
 
-testing::GgufBuilder llama_gguf(bool with_output) {
+// A tiny Llama GGUF; the key `skip` is left out, for a test to write its own value.
+testing::GgufBuilder llama_gguf(bool with_output, const std::string& skip = "") {
   testing::GgufBuilder b;
-  b.kv_string("general.architecture", "llama")
-      .kv_string("general.name", "tiny")
-      .kv_u32("llama.block_count", 2)
-      .kv_u32("llama.embedding_length", 8)
-      .kv_u32("llama.attention.head_count", 4)
-      .kv_u32("llama.attention.head_count_kv", 2)
-      .kv_u32("llama.feed_forward_length", 16)
-      .kv_u32("llama.context_length", 32)
-      .kv_f32("llama.rope.freq_base", 100000.0f)
-      .kv_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f)
-      .kv_string("tokenizer.ggml.model", "gpt2")
+  b.kv_string("general.architecture", "llama").kv_string("general.name", "tiny");
+  for (const auto& [key, value] : std::vector<std::pair<std::string, uint32_t>>{
+           {"llama.block_count", 2}, {"llama.embedding_length", 8}, {"llama.attention.head_count", 4},
+           {"llama.attention.head_count_kv", 2}, {"llama.feed_forward_length", 16}, {"llama.context_length", 32}})
+    if (key != skip) b.kv_u32(key, value);
+  if (skip != "llama.rope.freq_base") b.kv_f32("llama.rope.freq_base", 100000.0f);
+  if (skip != "llama.attention.layer_norm_rms_epsilon") b.kv_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+  b.kv_string("tokenizer.ggml.model", "gpt2")
       .kv_strings("tokenizer.ggml.tokens", {"a", "b", "c", "d", "e"})
       .kv_u32("tokenizer.ggml.bos_token_id", 1)
       .kv_u32("tokenizer.ggml.eos_token_id", 2);
@@ -289,6 +308,51 @@ TEST(ConfigFromGguf, Errors) {
   } catch (const FormatError& e) {
     EXPECT_STREQ(e.what(), "m.gguf: missing metadata 'llama.embedding_length'");
   }
+}
+
+std::string gguf_error_of(const testing::GgufBuilder& b) {
+  const auto bytes = b.build();
+  try {
+    config_from_gguf(GgufFile::parse(bytes, "tiny.gguf"));
+  } catch (const FormatError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+// What the safetensors and config.json readers refuse, the GGUF reader refuses too.
+TEST(ConfigFromGguf, RefusesZeroContextAndBadEpsilonsAndBases) {
+  EXPECT_EQ(gguf_error_of(llama_gguf(false, "llama.context_length").kv_u32("llama.context_length", 0)),
+            "tiny.gguf: metadata 'llama.context_length' is 0, expected at least 1");
+  const std::string eps = "llama.attention.layer_norm_rms_epsilon";
+  EXPECT_EQ(gguf_error_of(llama_gguf(false, eps).kv_f32(eps, std::numeric_limits<float>::quiet_NaN())),
+            "tiny.gguf: metadata '" + eps + "' is nan, expected a positive finite number");
+  EXPECT_EQ(gguf_error_of(llama_gguf(false, eps).kv_f32(eps, std::numeric_limits<float>::infinity())),
+            "tiny.gguf: metadata '" + eps + "' is inf, expected a positive finite number");
+  EXPECT_EQ(gguf_error_of(llama_gguf(false, eps).kv_f32(eps, 0.0f)),
+            "tiny.gguf: metadata '" + eps + "' is 0, expected a positive finite number");
+  EXPECT_EQ(gguf_error_of(llama_gguf(false, eps).kv_f64(eps, 1e300)),  // finite as a double, inf as a float
+            "tiny.gguf: metadata '" + eps + "' is 1e+300, expected a positive finite number");
+  EXPECT_EQ(gguf_error_of(llama_gguf(false, "llama.rope.freq_base").kv_f32("llama.rope.freq_base", -10000.0f)),
+            "tiny.gguf: metadata 'llama.rope.freq_base' is -10000, expected a positive finite number");
+  EXPECT_EQ(gguf_error_of(llama_gguf(false, "llama.rope.freq_base").kv_i32("llama.rope.freq_base", 0)),
+            "tiny.gguf: metadata 'llama.rope.freq_base' is 0, expected a positive finite number");
+  EXPECT_EQ(gguf_error_of(llama_gguf(false).kv_u32("llama.rope.dimension_count", 3)),
+            "tiny.gguf: metadata 'llama.rope.dimension_count' is 3, expected 1 to the head width 2");
+}
+
+// Counts are read as unsigned and refused with the number the file holds, never wrapped.
+TEST(ConfigFromGguf, RefusesCountsPastAnInt) {
+  EXPECT_EQ(gguf_error_of(llama_gguf(false, "llama.block_count").kv_u32("llama.block_count", 1u << 31)),
+            "tiny.gguf: metadata 'llama.block_count' is 2147483648, more than 2147483647");
+  EXPECT_EQ(gguf_error_of(llama_gguf(false, "llama.block_count").kv_u64("llama.block_count", 1ull << 40)),
+            "tiny.gguf: metadata 'llama.block_count' is 1099511627776, more than 2147483647");
+  EXPECT_EQ(gguf_error_of(llama_gguf(false, "llama.block_count").kv_i32("llama.block_count", -5)),
+            "tiny.gguf: metadata 'llama.block_count' is negative (-5)");
+  EXPECT_EQ(gguf_error_of(llama_gguf(false, "llama.block_count").kv_u32("llama.block_count", 0)),
+            "tiny.gguf: metadata 'llama.block_count' is 0, expected at least 1");
+  EXPECT_EQ(gguf_error_of(llama_gguf(false).kv_u64("tokenizer.ggml.padding_token_id", 1ull << 32)),
+            "tiny.gguf: metadata 'tokenizer.ggml.padding_token_id' is 4294967296, not a token id");
 }
 
 }  // namespace

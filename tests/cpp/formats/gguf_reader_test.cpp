@@ -228,6 +228,20 @@ TEST(GgufReader, RejectsMisalignedOffsetsBadAlignmentAndDuplicates) {
   EXPECT_EQ(error_of(GgufBuilder().kv_u32("a", 1).kv_u32("a", 2).build()), "model.gguf: metadata key 'a' appears twice");
 }
 
+// Two tensors sharing bytes: a write through one would change the other. Refused as the
+// safetensors reader refuses it; tensors that only touch, and empty ones, are fine.
+TEST(GgufReader, RejectsOverlappingTensorData) {
+  GgufBuilder b;
+  b.tensor_f32("a", {16}, std::vector<float>(16)).tensor_at("b", {8}, 0, 32);  // a: bytes 0..64, b: 32..64
+  EXPECT_EQ(error_of(b.build()), "model.gguf: tensors 'a' and 'b' overlap (bytes 32 to 64 of the data section)");
+  GgufBuilder same;
+  same.tensor_f32("a", {8}, std::vector<float>(8)).tensor_at("b", {8}, 0, 0);
+  EXPECT_EQ(error_of(same.build()), "model.gguf: tensors 'a' and 'b' overlap (bytes 0 to 32 of the data section)");
+  GgufBuilder touching;
+  touching.tensor_f32("a", {8}, std::vector<float>(8)).tensor_f32("b", {8}, std::vector<float>(8)).tensor_at("e", {0}, 0, 0);
+  EXPECT_EQ(error_of(touching.build()), "no error");
+}
+
 TEST(GgufReader, QuantizedTensorNeedsWholeBlocks) {
   GgufBuilder b;
   b.tensor("q", {16}, 2, std::vector<uint8_t>(18));  // q4_0 row of 16 < one block of 32

@@ -1,10 +1,12 @@
 #include "runtime/formats/model_source.h"
 
 #include <cstdlib>
+#include <limits>
 
 #include <gtest/gtest.h>
 
 #include "runtime/formats/format_error.h"
+#include "runtime/formats/layer_names.h"
 #include "tests/cpp/formats/test_files.h"
 
 namespace circuit::formats {
@@ -126,6 +128,72 @@ TEST(ModelSource, BadFolders) {
   std::vector<std::string> problems;
   EXPECT_TRUE(list_models(models, &problems).empty());
   EXPECT_EQ(problems.size(), 3u);
+}
+
+TEST(LayerOfWeight, ReadsEveryFamilysNaming) {
+  EXPECT_EQ(layer_of_weight("model.layers.3.mlp.up_proj.weight"), 3u);
+  EXPECT_EQ(layer_of_weight("transformer.h.11.attn.c_attn.weight"), 11u);
+  EXPECT_EQ(layer_of_weight("h.0.ln_1.weight"), 0u);
+  EXPECT_EQ(layer_of_weight("gpt_neox.layers.5.attention.dense.bias"), 5u);
+  EXPECT_EQ(layer_of_weight("blocks.1.attn.W_Q"), 1u);
+  EXPECT_EQ(layer_of_weight("blk.29.ffn_down.weight"), 29u);
+  EXPECT_EQ(layer_of_weight("blk.99999999999999999999999.x"), std::numeric_limits<uint64_t>::max());
+  EXPECT_EQ(layer_of_weight("model.embed_tokens.weight"), std::nullopt);
+  EXPECT_EQ(layer_of_weight("output_norm.weight"), std::nullopt);
+  EXPECT_EQ(layer_of_weight("blk.x.attn_q.weight"), std::nullopt);
+  EXPECT_EQ(layer_of_weight("layers"), std::nullopt);
+  EXPECT_EQ(layer_of_weight("my_layers.3.w"), std::nullopt);
+}
+
+std::string resolve_error(const std::string& arg) {
+  try {
+    resolve_model(arg, "/nonexistent");
+  } catch (const FormatError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+// Weights for a layer the config does not have were silently ignored; now the folder is
+// refused, naming the first such tensor and the config's count.
+TEST(ModelSource, RefusesWeightsOfLayersPastTheConfigsCount) {
+  ScratchDir dir;
+  dir.write("single/config.json", std::string(kAttnOnlyConfig));  // n_layers 1
+  const std::string single = dir.write(
+      "single/model.safetensors",
+      testing::safetensors_file({{"blocks.0.attn.W_Q", "U8", {1}, {1}}, {"blocks.1.attn.W_Q", "U8", {1}, {1}},
+                                 {"blocks.2.attn.W_Q", "U8", {1}, {1}}, {"embed.W_E", "U8", {1}, {1}}}));
+  EXPECT_EQ(resolve_error((dir.path() / "single").string()),
+            single + ": tensor 'blocks.1.attn.W_Q' is for layer 1, but the config's n_layers is 1 (layers 0 to 0)");
+
+  dir.write("sharded/config.json", std::string(R"({"model_type": "llama", "hidden_size": 8,
+    "intermediate_size": 16, "num_attention_heads": 2, "num_hidden_layers": 2, "vocab_size": 5})"));
+  dir.write("sharded/a.safetensors", testing::safetensors_file({{"x", "U8", {1}, {1}}}));
+  const std::string index = dir.write("sharded/model.safetensors.index.json", std::string(R"({"weight_map": {
+    "model.layers.1.mlp.up_proj.weight": "a.safetensors", "model.layers.2.mlp.up_proj.weight": "a.safetensors",
+    "model.embed_tokens.weight": "a.safetensors"}})"));
+  EXPECT_EQ(resolve_error((dir.path() / "sharded").string()),
+            index + ": tensor 'model.layers.2.mlp.up_proj.weight' is for layer 2, but the config's "
+                    "num_hidden_layers is 2 (layers 0 to 1)");
+
+  testing::GgufBuilder b;
+  b.kv_string("general.architecture", "llama")
+      .kv_u32("llama.block_count", 1)
+      .kv_u32("llama.embedding_length", 4)
+      .kv_u32("llama.attention.head_count", 2)
+      .kv_u32("llama.feed_forward_length", 8)
+      .kv_u32("llama.context_length", 16)
+      .kv_strings("tokenizer.ggml.tokens", {"x", "y"});
+  b.tensor_f32("blk.0.attn_norm.weight", {4}, std::vector<float>(4));
+  b.tensor_f32("blk.1.attn_norm.weight", {4}, std::vector<float>(4));
+  const std::string gguf = dir.write("extra.gguf", b.build());
+  EXPECT_EQ(resolve_error(gguf),
+            gguf + ": tensor 'blk.1.attn_norm.weight' is for layer 1, but the config's llama.block_count is 1 "
+                   "(layers 0 to 0)");
+
+  // Weights for exactly the config's layers still resolve.
+  write_attn_only(dir, "fine");
+  EXPECT_EQ(resolve_error((dir.path() / "fine").string()), "no error");
 }
 
 TEST(ModelSource, FolderFromEnvironment) {

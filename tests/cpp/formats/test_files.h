@@ -63,6 +63,17 @@ class GgufBuilder {
     ++n_tensors_;
     return *this;
   }
+  // A tensor info at a chosen data-section offset, with no data of its own: it points into
+  // bytes other tensors placed (for overlapping layouts).
+  GgufBuilder& tensor_at(const std::string& name, std::vector<uint64_t> dims, uint32_t type, uint64_t offset) {
+    str(infos_, name);
+    put_to(infos_, static_cast<uint32_t>(dims.size()));
+    for (uint64_t d : dims) put_to(infos_, d);
+    put_to(infos_, type);
+    put_to(infos_, offset);
+    ++n_tensors_;
+    return *this;
+  }
   GgufBuilder& tensor_f32(const std::string& name, std::vector<uint64_t> dims, const std::vector<float>& v) {
     std::vector<uint8_t> bytes(v.size() * 4);
     std::memcpy(bytes.data(), v.data(), bytes.size());

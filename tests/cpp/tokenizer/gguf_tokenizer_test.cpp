@@ -17,6 +17,7 @@ class GgufWriter {
  public:
   void str(const std::string& key, const std::string& v) { head(key, 8), put_str(v), ++n_; }
   void u32(const std::string& key, uint32_t v) { head(key, 4), put(v), ++n_; }
+  void u64(const std::string& key, uint64_t v) { head(key, 10), put(v), ++n_; }
   void boolean(const std::string& key, bool v) { head(key, 7), kv_.push_back(v ? 1 : 0), ++n_; }
   void strs(const std::string& key, const std::vector<std::string>& v) {
     head(key, 9), put(uint32_t{8}), put(uint64_t{v.size()});
@@ -109,6 +110,19 @@ TEST(GgufTokenizer, Errors) {
   GgufWriter bad = small_vocab("gpt-2");
   bad.u32("tokenizer.ggml.eos_token_id", 9999);
   EXPECT_THROW(load(bad, storage), formats::FormatError);
+}
+
+// A uint64 id of 2^32 (which an int would read as 0, a real token here) is refused.
+TEST(GgufTokenizer, IdOf2To32IsRefusedNotWrapped) {
+  std::vector<uint8_t> storage;
+  GgufWriter w = small_vocab("gpt-2");
+  w.u64("tokenizer.ggml.eos_token_id", uint64_t{1} << 32);
+  try {
+    load(w, storage);
+    FAIL();
+  } catch (const formats::FormatError& e) {
+    EXPECT_STREQ(e.what(), "test.gguf: tokenizer.ggml.eos_token_id = 4294967296 is outside the vocabulary");
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The whole pipeline: added tokens, post-processor, decode, and errors for bad tokenizer.json.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 
@@ -110,6 +111,33 @@ TEST(TokenizerErrors, BadDocuments) {
   doc["model"]["vocab"]["x"] = "seven";
   expect_format_error(doc, "not an integer");
   expect_format_error(nlohmann::json::array(), "not a JSON object");
+}
+
+// 2^32 read as an int is 0, and 2^32 + 'a' is 'a': each must be refused where it stands, never
+// wrapped onto a real token.
+TEST(TokenizerErrors, IdsOf2To32AndAboveAreRefusedNotWrapped) {
+  const std::int64_t two32 = std::int64_t{1} << 32;
+  auto doc = byte_level_doc({});
+  doc["model"]["vocab"]["xyz"] = two32;
+  expect_format_error(doc, "model.vocab['xyz'] = 4294967296 is not a token id (0 to 16777215)");
+  doc = byte_level_doc({});
+  doc["model"]["vocab"]["xyz"] = 18446744073709551615ull;
+  expect_format_error(doc, "model.vocab['xyz'] = 18446744073709551615 is not a token id");
+  doc = byte_level_doc({});
+  doc["model"]["vocab"]["xyz"] = -1;
+  expect_format_error(doc, "model.vocab['xyz'] = -1 is not a token id");
+  doc = byte_level_doc({}, {"<s>"});
+  doc["added_tokens"][0]["id"] = two32 + 'a';
+  expect_format_error(doc, "added_tokens[0].id = 4294967393 is not a token id");
+  doc = byte_level_doc({}, {"<s>"});
+  doc["post_processor"] = {
+      {"type", "TemplateProcessing"},
+      {"single", {{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
+      {"special_tokens", {{"<s>", {{"id", "<s>"}, {"ids", {two32 + 256}}, {"tokens", {"<s>"}}}}}}};
+  expect_format_error(doc, "post_processor.special_tokens['<s>'].ids = 4294967552 is not a token id");
+  doc = byte_level_doc({});
+  doc["post_processor"] = {{"type", "BertProcessing"}, {"cls", {"[CLS]", two32}}, {"sep", {"[SEP]", 1}}};
+  expect_format_error(doc, "post_processor.cls[1] = 4294967296 is not a token id");
 }
 
 TEST(TokenizerErrors, FilesNameThemselves) {
