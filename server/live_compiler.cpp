@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
-#include <sstream>
 
 #include "compiler/diagnostics/render.h"
 #include "compiler/driver/compilation.h"
@@ -19,12 +17,16 @@ std::mutex& LiveCompiler::front_end_mutex() {
 }
 
 LiveCompiler::LiveCompiler(const Workspace& workspace, std::string model_override)
-    : workspace_(workspace), model_override_(std::move(model_override)), models_(compiler::default_models_dir()) {}
+    : workspace_(workspace),
+      model_override_(std::move(model_override)),
+      files_(compiler::SourceResolver::bounded(workspace.root(), compiler::default_search_path(),
+                                               compiler::default_models_dir(), model_override_)),
+      models_(files_) {}
 
 CompileReport LiveCompiler::compile(const fs::path& file, std::string text) {
   const auto start = std::chrono::steady_clock::now();
   compiler::CompileOptions options;
-  options.load.search_path = compiler::default_search_path();
+  options.load.resolver = &files_;
   options.model_override = model_override_;
   options.models = &models_;
   CompileReport report;
@@ -47,15 +49,14 @@ CompileReport LiveCompiler::compile(const fs::path& file, std::string text) {
 std::string LiveCompiler::first_model(const std::vector<fs::path>& files) {
   if (!model_override_.empty()) return model_override_;
   for (const auto& file : files) {
-    std::ifstream in(file, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
+    auto text = files_.read(file);
+    if (!text) continue;
     compiler::CompileOptions options;
-    options.load.search_path = compiler::default_search_path();
+    options.load.resolver = &files_;
     options.models = &models_;
     auto lock = lock_front_end();
     try {
-      auto c = compiler::check_text(file.string(), text.str(), options);
+      auto c = compiler::check_text(file.string(), std::move(*text), options);
       if (c->model) return c->model->name;
     } catch (const std::exception&) {
       // A file the compiler cannot take names no model; the next one may.

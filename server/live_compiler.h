@@ -2,7 +2,9 @@
 // and returns its diagnostics in the API's form, in milliseconds, for the editor's squiggles.
 // It keeps the models' shapes and tokenizers loaded between requests, and serializes every use
 // of the compiler front end in the process (a run's compile takes the same lock): the ANTLR 4.9
-// runtime's shared parser caches are not safe to fill from two threads. Part of the server layer.
+// runtime's shared parser caches are not safe to fill from two threads. Everything the compiler
+// reads for it (imports, stdlib, models) goes through one bounded SourceResolver: the workspace
+// and the library roots only. Part of the server layer.
 #pragma once
 
 #include <filesystem>
@@ -37,6 +39,9 @@ class LiveCompiler {
   // loads at start when no --model is given.
   std::string first_model(const std::vector<std::filesystem::path>& files);
 
+  // The resolver every compile on the server's behalf uses (the run worker's too).
+  const compiler::SourceResolver& files() const { return files_; }
+
   // Held by anyone else who runs the compiler front end in this process (the run worker).
   static std::unique_lock<std::mutex> lock_front_end() { return std::unique_lock(front_end_mutex()); }
   static std::mutex& front_end_mutex();
@@ -44,6 +49,7 @@ class LiveCompiler {
  private:
   const Workspace& workspace_;
   std::string model_override_;
+  compiler::SourceResolver files_;
   compiler::FolderModelProvider models_;
 };
 

@@ -43,6 +43,12 @@ std::unique_ptr<compiler::Compilation> compile_for_run(const std::string& path, 
   options.load.search_path = default_search_path();
   options.model_override = model_override;
   options.models = &models;
+  return compile_for_run(path, options, diagnostics);
+}
+
+std::unique_ptr<compiler::Compilation> compile_for_run(const std::string& path, const compiler::CompileOptions& options,
+                                                       std::ostream& diagnostics) {
+  using namespace circuit::compiler;
   auto c = check_file(path, options);
   diagnostics << render_text(c->diagnostics.all());
   if (c->diagnostics.has_errors()) {
@@ -61,7 +67,7 @@ std::vector<WrittenClaim> written_claims(const compiler::Compilation& c) {
   for (const auto& decl : main->file.decls) {
     if (decl.kind != compiler::ast::DeclKind::Expect || !decl.value || !decl.bound) continue;
     WrittenClaim w;
-    w.name = "expect." + std::to_string(decl.span.line);
+    w.name = compiler::claim_name(main->file, decl);  // as lowering names the claim
     w.expression = compiler::format_expr(*decl.value);
     w.comparator = compiler::ast::comparator_text(decl.comparator);
     w.bound = compiler::format_expr(*decl.bound);

@@ -19,6 +19,7 @@
 
 namespace circuit::compiler {
 struct Compilation;
+struct CompileOptions;
 }
 namespace circuit::rt {
 class HookedModel;
@@ -34,6 +35,10 @@ struct RunError : std::runtime_error {
 // Compiles `path` for a run (on `model_override` when not empty), printing every diagnostic
 // to `diagnostics`; throws RunError("FILE: does not compile (N errors)") on errors.
 std::unique_ptr<compiler::Compilation> compile_for_run(const std::string& path, const std::string& model_override,
+                                                       std::ostream& diagnostics);
+// Same with the caller's options: the server's bounded resolver and its model provider (which
+// must outlive the compilation).
+std::unique_ptr<compiler::Compilation> compile_for_run(const std::string& path, const compiler::CompileOptions& options,
                                                        std::ostream& diagnostics);
 
 // The model name a compiled file runs on (its `model`, or --model).

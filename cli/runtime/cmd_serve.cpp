@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "command_registry.h"
+#include "compiler/check/model_provider.h"
 #include "compiler/driver/compilation.h"
 #include "run/run_command.h"
 #include "runtime/exec/plan_executor.h"
@@ -34,11 +35,17 @@ struct ServeArgs {
 };
 
 // Runs one file on the server's worker thread: run_file()'s steps (cmd_run.cpp), except that
-// the compile holds the front-end lock the live diagnostics take too, and the model stays
-// loaded in `models_` for the next run.
+// the compile holds the front-end lock the live diagnostics take too and reads only what the
+// live compiler's bounded resolver allows, and the model stays loaded in `models_` for the
+// next run.
 class DriverExecutor : public server::RunExecutor {
  public:
-  explicit DriverExecutor(const RunCommandOptions& options) : options_(options) {}
+  DriverExecutor(const RunCommandOptions& options, const compiler::SourceResolver& files)
+      : options_(options), compile_models_(files) {
+    compile_options_.load.resolver = &files;
+    compile_options_.model_override = options.model;
+    compile_options_.models = &compile_models_;
+  }
 
   ModelCache& models() { return models_; }
 
@@ -48,7 +55,7 @@ class DriverExecutor : public server::RunExecutor {
     std::ostringstream diagnostics;
     try {
       auto lock = server::LiveCompiler::lock_front_end();
-      run.compilation = compile_for_run(job.file.string(), options_.model, diagnostics);
+      run.compilation = compile_for_run(job.file.string(), compile_options_, diagnostics);
     } catch (const RunError& e) {
       // The first error says why (the editor shows them all), with the path as the API spells it.
       std::istringstream lines(diagnostics.str());
@@ -79,6 +86,8 @@ class DriverExecutor : public server::RunExecutor {
 
  private:
   const RunCommandOptions& options_;
+  compiler::FolderModelProvider compile_models_;  // shapes and tokenizers, for compiling
+  compiler::CompileOptions compile_options_;
   ModelCache models_;
 };
 
@@ -94,7 +103,7 @@ void serve_command(const ServeArgs& a) {
   for (const auto& f : workspace.list_circuit_files()) files.push_back(workspace.root() / f.path);
   const std::string model_name = compiler.first_model(files);
 
-  DriverExecutor executor(a.options);
+  DriverExecutor executor(a.options, compiler.files());
   nlohmann::json summary, tree;
   if (!model_name.empty()) {
     // Loaded now, once: the first run should not pay for it, and a bad model stops here.

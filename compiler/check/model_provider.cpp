@@ -3,7 +3,6 @@
 
 #include "runtime/formats/format_error.h"
 #include "runtime/formats/gguf_reader.h"
-#include "runtime/formats/model_source.h"
 #include "runtime/tokenizer/tokenizer.h"
 
 namespace circuit::compiler {
@@ -17,7 +16,7 @@ const ModelInfo* FolderModelProvider::find(const std::string& name, std::string&
     return nullptr;
   }
   try {
-    formats::ModelSource source = formats::resolve_model(name, models_dir_);
+    formats::ModelSource source = files_.find_model(name);
     auto info = std::make_unique<ModelInfo>();
     info->name = name;
     info->config = source.config;

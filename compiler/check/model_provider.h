@@ -1,21 +1,27 @@
-// The check stage's real ModelProvider: finds a model by name in the models folder (through
-// the formats layer's resolve_model) and loads its shape and tokenizer, once per name.
+// The check stage's real ModelProvider: finds a model by name through a SourceResolver (the
+// models folder, or a folder or .gguf path the resolver allows) and loads its shape and
+// tokenizer, once per name.
 #pragma once
 
 #include <map>
 #include <memory>
 
 #include "compiler/check/model_info.h"
+#include "compiler/resolve/source_resolver.h"
 
 namespace circuit::compiler {
 
 class FolderModelProvider : public ModelProvider {
  public:
-  explicit FolderModelProvider(std::string models_dir) : models_dir_(std::move(models_dir)) {}
+  // The CLI's: any model on the disk, short names in `models_dir`.
+  explicit FolderModelProvider(std::string models_dir)
+      : files_(SourceResolver::unrestricted({}, std::move(models_dir))) {}
+  // Models only where `files` allows (the server's bounded resolver).
+  explicit FolderModelProvider(SourceResolver files) : files_(std::move(files)) {}
   const ModelInfo* find(const std::string& name, std::string& error) override;
 
  private:
-  std::string models_dir_;
+  SourceResolver files_;
   std::map<std::string, std::unique_ptr<ModelInfo>> cache_;
   std::map<std::string, std::string> errors_;
 };

@@ -88,6 +88,17 @@ void check_task(const ast::Decl& task, ExprTyper& typer, Diagnostics& diagnostic
                          "'" + property.name + "' must be " + accepted_names(rule->accepted) + ", found " + type_name(t));
   }
 
+  // count: the lowering makes exactly this many rows, so a value it could not honour is an
+  // error here rather than silently clamped there.
+  if (const ast::Property* count = task_property(task, "count");
+      count && count->value->kind == ast::ExprKind::Number &&
+      (count->value->number < kMinTaskCount || count->value->number > kMaxTaskCount))
+    diagnostics.report("E048", count->value->span,
+                       "count must be between " + std::to_string(kMinTaskCount) + " and " +
+                           std::to_string(kMaxTaskCount) + ", found " + count->value->text,
+                       "a task makes 1 to " + std::to_string(kMaxTaskCount) +
+                           " prompts (one batch); for more, split it into several tasks with different seeds");
+
   int sources = 0;
   for (const char* source : {"prompts", "template", "random_tokens"}) sources += seen.count(source) ? 1 : 0;
   if (sources != 1) {

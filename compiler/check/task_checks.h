@@ -11,6 +11,11 @@
 
 namespace circuit::compiler {
 
+// A task's `count` (prompts made from a template or random_tokens): one token batch holds at
+// most this many rows (the hook plan's limit), and at least one.
+constexpr long long kMinTaskCount = 1;
+constexpr long long kMaxTaskCount = 4096;
+
 // The expression typing a task check needs from the type checker.
 class ExprTyper {
  public:

@@ -25,6 +25,10 @@ constexpr DiagnosticCode kCodes[] = {
      "Each kind of component takes its own address: head 9.6 (layer.head), heads 9.* or\n"
      "heads *, kv_head 9.1, neuron 3.1021, mlp 3, attn 2, resid 5 pre|mid|post, and embed\n"
      "or logits without an address.\n\n  head 9      // wrong: which head?\n  heads 9.*   // every head of layer 9\n"},
+    {"E006", "file too large",
+     "A .circuit file holds at most 8 MiB, far more than any real program (4,096 long\n"
+     "prompts take about 1 MiB); the limit keeps the compiler's memory bounded. Split the\n"
+     "file into several that `use` each other.\n"},
     {"E010", "unknown name",
      "The name is not a let, circuit or task of this file or of a file it uses, not a\n"
      "parameter, and not a built-in function. The hint suggests the closest known name.\n"},
@@ -55,6 +59,14 @@ constexpr DiagnosticCode kCodes[] = {
     {"E023", "cannot load the model",
      "The model named by `model` (or --model) is not in the models folder ($CIRCUIT_MODELS\n"
      "or models/), or its files cannot be read. The hint says why.\n"},
+    {"E024", "file not available to the server",
+     "Under `circuit serve`, the compiler reads only files inside the workspace, the standard\n"
+     "library and the models folder. `use` of anything else (an absolute path elsewhere, a\n"
+     "path that climbs out with .., a symlink that leads out) is refused with this message,\n"
+     "whether or not the file exists, so a page talking to the server learns nothing about\n"
+     "the disk. Copy the file into the workspace. The command line has no such limit.\n\n"
+     "  use \"/home/me/lib/ioi.circuit\"   // refused by the server\n"
+     "  use \"lib/ioi.circuit\"            // a copy inside the workspace\n"},
     {"E030", "type mismatch",
      "A value of one kind stands where another is needed: a task where a set of components\n"
      "is wanted, a string where a number is, a list that mixes kinds.\n\n"
@@ -102,6 +114,11 @@ constexpr DiagnosticCode kCodes[] = {
     {"E046", "lists of different lengths",
      "answers, wrong and a corrupt prompt list pair with prompts one to one.\n"},
     {"E047", "second model declaration", "A file runs on one model; --model overrides it.\n"},
+    {"E048", "count out of range",
+     "A task's count is how many prompts its template or random_tokens makes: 1 to 4096,\n"
+     "the most one token batch holds. For more prompts, declare several tasks with\n"
+     "different seeds.\n\n  task t { random_tokens: 20, count: 10000 }   // wrong\n"
+     "  task t { random_tokens: 20, count: 4096 }    // right\n"},
     {"E050", "no model to lower to",
      "A hook plan holds token ids and hook names, so `circuit compile --emit plan` needs the\n"
      "model (and its tokenizer): declare `model \"NAME\"` or pass --model NAME.\n"},

@@ -9,7 +9,9 @@ SourceText::SourceText(std::string p, std::string t) : path(std::move(p)), text(
   line_starts.push_back(0);
   bool ascii = true;
   for (uint32_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\n') line_starts.push_back(i + 1);
+    // "\n", "\r\n" and a lone "\r" (old Mac files) each end a line.
+    if (text[i] == '\n' || (text[i] == '\r' && (i + 1 == text.size() || text[i + 1] != '\n')))
+      line_starts.push_back(i + 1);
     ascii &= static_cast<unsigned char>(text[i]) < 0x80;
   }
   if (ascii) return;
@@ -34,6 +36,16 @@ std::pair<int, int> SourceText::line_col(uint32_t offset) const {
   auto it = std::upper_bound(line_starts.begin(), line_starts.end(), offset);
   int line = static_cast<int>(it - line_starts.begin());
   return {line, static_cast<int>(offset - line_starts[line - 1]) + 1};
+}
+
+int SourceText::line_of(uint32_t offset) const {
+  return static_cast<int>(std::upper_bound(line_starts.begin(), line_starts.end(), offset) - line_starts.begin());
+}
+
+size_t SourceText::code_point_index(uint32_t offset) const {
+  if (code_point_bytes.empty()) return std::min<size_t>(offset, text.size());
+  return static_cast<size_t>(std::lower_bound(code_point_bytes.begin(), code_point_bytes.end(), offset) -
+                             code_point_bytes.begin());
 }
 
 std::string_view SourceText::line(int line_number) const {

@@ -26,8 +26,12 @@ struct SourceText {
     if (code_point_bytes.empty()) return static_cast<uint32_t>(std::min(code_point, text.size()));
     return code_point_bytes[std::min(code_point, code_point_bytes.size() - 1)];
   }
-  // 1-based line and column of a byte offset (columns count bytes).
+  // The code point index of a byte offset (the parser's unit); the inverse of byte_offset.
+  size_t code_point_index(uint32_t offset) const;
+  // 1-based line and column of a byte offset (columns count bytes). "\n", "\r\n" and a lone
+  // "\r" each end a line, everywhere a position is computed.
   std::pair<int, int> line_col(uint32_t offset) const;
+  int line_of(uint32_t offset) const;  // line_col's line alone
   std::string_view line(int line_number) const;  // without its newline
 };
 

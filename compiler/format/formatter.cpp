@@ -78,9 +78,7 @@ class Printer {
   // Whether the source had a blank line between two offsets.
   bool gap(uint32_t end, uint32_t begin) const {
     if (file_.source == nullptr || end >= begin) return false;
-    int newlines = 0;
-    for (uint32_t i = end; i < begin && i < file_.source->text.size(); ++i) newlines += file_.source->text[i] == '\n';
-    return newlines > 1;
+    return file_.source->line_of(begin) - file_.source->line_of(end) > 1;
   }
 
   // Prints the comments that start before `offset`, keeping one blank line where the source
@@ -101,8 +99,7 @@ class Printer {
     if (next_comment_ >= file_.comments.size() || file_.source == nullptr) return;
     const ast::Comment& c = file_.comments[next_comment_];
     if (c.span.begin < end || c.doc) return;
-    for (uint32_t i = end; i < c.span.begin; ++i)
-      if (file_.source->text[i] == '\n') return;
+    if (file_.source->line_of(c.span.begin) != file_.source->line_of(end)) return;
     out_ += "  " + c.text;
     ++next_comment_;
   }

@@ -22,4 +22,8 @@ namespace circuit::compiler {
 plan::HookPlan lower_program(const Compilation& c, Diagnostics& diagnostics, const MeasuredValues& measured = {},
                              bool report_pending = true);
 
+// The name of the claim an `expect` of the main file `main` becomes: "expect.LINE", or
+// "expect.LINE.COL" when two claims share the line. What results and `circuit test` key on.
+std::string claim_name(const ast::File& main, const ast::Decl& expect);
+
 }  // namespace circuit::compiler

@@ -183,14 +183,18 @@ bool Lowerer::lower_circuit_measure(const std::string& name, const ast::Expr& ca
 
 // ---- claims ------------------------------------------------------------------------------------
 
-void Lowerer::claim(const ast::Decl& expect) {
-  plan::Claim c;
-  c.name = "expect." + std::to_string(expect.span.line);
-  const auto& decls = c_.program.main()->file.decls;
-  if (std::count_if(decls.begin(), decls.end(), [&](const ast::Decl& d) {
+std::string claim_name(const ast::File& main, const ast::Decl& expect) {
+  std::string name = "expect." + std::to_string(expect.span.line);
+  if (std::count_if(main.decls.begin(), main.decls.end(), [&](const ast::Decl& d) {
         return d.kind == ast::DeclKind::Expect && d.span.line == expect.span.line;
       }) > 1)  // two claims on one line: the column tells them apart
-    c.name.append(".").append(std::to_string(expect.span.col));
+    name.append(".").append(std::to_string(expect.span.col));
+  return name;
+}
+
+void Lowerer::claim(const ast::Decl& expect) {
+  plan::Claim c;
+  c.name = claim_name(c_.program.main()->file, expect);
   if (measured_.done.count(c.name)) return;
   c.expression = format_expr(*expect.value);
   c.comparator = ast::comparator_text(expect.comparator);

@@ -44,6 +44,13 @@ std::string strip_doc(const std::string& text) {
 ast::File parse_source(const SourceText& source, Diagnostics& diagnostics) {
   ast::File empty;
   empty.source = &source;
+  if (source.text.size() > kMaxSourceBytes) {
+    diagnostics.report("E006", make_span(source, 0, 0),
+                       "the file holds more than " + std::to_string(kMaxSourceBytes >> 20) +
+                           " MiB, the most a .circuit file may hold",
+                       "split it into files that `use` each other");
+    return empty;
+  }
   if (source.invalid_utf8_at >= 0) {
     uint32_t at = static_cast<uint32_t>(source.invalid_utf8_at);
     diagnostics.report("E002", make_span(source, at, at + 1), "the file is not valid UTF-8 here",
@@ -68,11 +75,21 @@ ast::File parse_source(const SourceText& source, Diagnostics& diagnostics) {
   parser.removeErrorListeners();
   parser.addErrorListener(&listener);
   parser.setErrorHandler(std::make_shared<DeclarationRecovery>());
-  auto* tree = parser.file();
-  if (listener.count() > 0) return empty;
 
+  // One top-level declaration at a time (the grammar's `file : item* EOF`), each turned into
+  // AST and its parse tree freed before the next: the trees of a whole large file would take
+  // a hundred times its size. After a syntax error the rest is still parsed, for its errors.
+  ast::File file;
+  file.source = &source;
   Transformer transformer(source, diagnostics);
-  ast::File file = transformer.transform_file(tree);
+  while (tokens.LA(1) != antlr4::Token::EOF) {
+    const size_t before = tokens.index();
+    auto* item = parser.item();
+    if (listener.count() == 0) file.decls.push_back(transformer.transform_item(item));
+    parser.getTreeTracker().reset();
+    if (tokens.index() == before) parser.consume();  // recovery that stayed put: step over it
+  }
+  if (listener.count() > 0) return empty;
 
   // Comments, in order; doc comments also go to the declaration right after them.
   size_t next_decl = 0;
@@ -111,7 +128,15 @@ std::string dump_tokens(const SourceText& source) {
   for (auto* token : tokens.getTokens()) {
     std::string name = token->getType() == antlr4::Token::EOF ? "EOF" : vocabulary.getSymbolicName(token->getType());
     if (name.empty()) name = vocabulary.getLiteralName(token->getType());
-    out += std::to_string(token->getLine()) + ":" + std::to_string(token->getCharPositionInLine() + 1) + " " + name;
+    // Line and column (in code points, as ANTLR counts) from the source's line table, which
+    // also breaks lines at a lone "\r"; ANTLR's own count only "\n".
+    const size_t start = std::min(token->getStartIndex(), source.code_point_bytes.empty()
+                                                              ? source.text.size()
+                                                              : source.code_point_bytes.size() - 1);
+    const uint32_t begin = source.byte_offset(start);
+    const int line = source.line_of(begin);
+    const size_t col = start - source.code_point_index(source.line_starts[line - 1]) + 1;
+    out += std::to_string(line) + ":" + std::to_string(col) + " " + name;
     if (token->getType() != antlr4::Token::EOF) out += " " + token->getText();
     out += "\n";
   }

@@ -51,24 +51,27 @@ std::string describe_token_type(const antlr4::dfa::Vocabulary& vocabulary, size_
 }
 
 void SyntaxErrorListener::syntaxError(antlr4::Recognizer* recognizer, antlr4::Token* offending,
-                                      size_t line, size_t column, const std::string& message,
+                                      size_t /*line*/, size_t /*column*/, const std::string& message,
                                       std::exception_ptr) {
   using L = circuit_antlr::CircuitLexer;
   ++count_;
+  // ANTLR's own line and column count only "\n"; positions come from the source's line table,
+  // which also breaks lines at a lone "\r".
   if (offending == nullptr) {  // a lexer error; our lexer has a catch-all rule, so rare
-    uint32_t offset = source_.line_starts[std::min<size_t>(line, source_.line_starts.size()) - 1] +
-                      static_cast<uint32_t>(column);
+    auto* lexer = dynamic_cast<antlr4::Lexer*>(recognizer);
+    uint32_t offset = lexer ? source_.byte_offset(lexer->tokenStartCharIndex) : 0;
     diagnostics_.report("E002", make_span(source_, offset, offset + 1), "unexpected character");
     return;
   }
+  uint32_t begin = source_.byte_offset(offending->getStartIndex());
   // One diagnostic per offending token: ANTLR's recovery can report the same place twice.
   // Recovery resumes at the offending token; a second complaint on its line is nearly always
   // the same mistake seen again.
-  if (offending->getTokenIndex() == last_token_ || offending->getLine() == last_line_) return;
+  const size_t here_line = static_cast<size_t>(source_.line_of(begin));
+  if (offending->getTokenIndex() == last_token_ || here_line == last_line_) return;
   last_token_ = offending->getTokenIndex();
-  last_line_ = offending->getLine();
+  last_line_ = here_line;
 
-  uint32_t begin = source_.byte_offset(offending->getStartIndex());
   uint32_t end = offending->getType() == antlr4::Token::EOF ? begin : source_.byte_offset(offending->getStopIndex() + 1);
   Span span = make_span(source_, begin, end);
   if (offending->getType() == L::UNTERMINATED_STRING) {

@@ -18,13 +18,6 @@ Span Transformer::span_of(antlr4::Token* token) const {
   return make_span(source_, source_.byte_offset(token->getStartIndex()), source_.byte_offset(token->getStopIndex() + 1));
 }
 
-ast::File Transformer::transform_file(P::FileContext* ctx) {
-  ast::File file;
-  file.source = &source_;
-  for (auto* item : ctx->item()) file.decls.push_back(transform_item(item));
-  return file;
-}
-
 ast::Decl Transformer::transform_item(P::ItemContext* ctx) {
   if (auto* c = ctx->modelDecl()) return transform_model(c);
   if (auto* c = ctx->useDecl()) return transform_use(c);

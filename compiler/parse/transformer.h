@@ -15,7 +15,6 @@ class Transformer {
       : source_(source), diagnostics_(diagnostics) {}
 
   // Declarations (transform_decls.cpp).
-  ast::File transform_file(circuit_antlr::CircuitParser::FileContext* ctx);
   ast::Decl transform_item(circuit_antlr::CircuitParser::ItemContext* ctx);
   ast::Decl transform_model(circuit_antlr::CircuitParser::ModelDeclContext* ctx);
   ast::Decl transform_use(circuit_antlr::CircuitParser::UseDeclContext* ctx);

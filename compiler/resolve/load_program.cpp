@@ -1,10 +1,9 @@
 // Import resolution: parse each file once, follow `use` declarations depth first, and report
-// missing files, cycles and the not-yet-available registry.
+// missing files, cycles and the not-yet-available registry. Every file is read through the
+// SourceResolver the options name (the server's is bounded to its workspace), else the CLI's.
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <stdexcept>
 
 #include "compiler/parse/parser.h"
@@ -15,24 +14,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::optional<std::string> read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::string canonical_key(const fs::path& path) {
-  std::error_code ec;
-  fs::path canonical = fs::weakly_canonical(path, ec);
-  return ec ? path.lexically_normal().string() : canonical.string();
-}
-
 class Loader {
  public:
-  Loader(const LoadOptions& options, Diagnostics& diagnostics, Program& program)
-      : options_(options), diagnostics_(diagnostics), program_(program) {}
+  Loader(const SourceResolver& files, Diagnostics& diagnostics, Program& program)
+      : files_(files), diagnostics_(diagnostics), program_(program) {}
 
   Module* load(const std::string& display_path, std::string text, const std::string& key) {
     auto module = std::make_unique<Module>();
@@ -59,39 +44,27 @@ class Loader {
 
  private:
   Module* import(const Module& from, const ast::Decl& use) {
-    std::vector<fs::path> candidates;
-    fs::path wanted(use.name);
-    if (wanted.is_absolute()) {
-      candidates.push_back(wanted);
-    } else {
-      candidates.push_back(fs::path(from.source->path).parent_path() / wanted);
-      for (const auto& dir : options_.search_path) candidates.push_back(fs::path(dir) / wanted);
-    }
     // A file never uses itself: examples/ioi.circuit's `use "ioi.circuit"` means stdlib's.
     // Only when nothing else matches is that a cycle.
     bool found_self = false;
-    for (const auto& candidate : candidates) {
-      std::error_code ec;
-      if (!fs::is_regular_file(candidate, ec)) continue;
-      std::string key = canonical_key(candidate);
+    for (const auto& candidate : files_.import_candidates(from.source->path, use.name)) {
+      std::string key = SourceResolver::key_of(candidate);
       if (key == from.key) {
         found_self = true;
         continue;
       }
       if (cycle_at(key, use)) return nullptr;
       if (auto it = by_key_.find(key); it != by_key_.end()) return it->second;
-      auto text = read_file(candidate);
+      auto text = files_.read(candidate);
       if (!text) break;
-      return load(candidate.lexically_normal().string(), std::move(*text), key);
+      return load(candidate.string(), std::move(*text), key);
     }
     if (found_self) {
       cycle_at(from.key, use);
       return nullptr;
     }
-    std::string searched = fs::path(from.source->path).parent_path().string();
-    if (searched.empty()) searched = ".";
-    for (const auto& dir : options_.search_path) searched += ", " + dir;
-    diagnostics_.report("E020", use.name_span, "cannot find '" + use.name + "'", "searched " + searched);
+    const SourceResolver::Refusal why = files_.import_not_found(from.source->path, use.name);
+    diagnostics_.report(why.code, use.name_span, why.message, why.hint);
     return nullptr;
   }
 
@@ -111,11 +84,24 @@ class Loader {
     return false;
   }
 
-  const LoadOptions& options_;
+  const SourceResolver& files_;
   Diagnostics& diagnostics_;
   Program& program_;
   std::map<std::string, Module*> by_key_;
   std::vector<Module*> stack_;
+};
+
+// The resolver the options name, else the CLI's: unrestricted, along `search_path`.
+class ResolverOf {
+ public:
+  explicit ResolverOf(const LoadOptions& options)
+      : fallback_(SourceResolver::unrestricted(options.search_path, {})),
+        resolver_(options.resolver ? *options.resolver : fallback_) {}
+  const SourceResolver& get() const { return resolver_; }
+
+ private:
+  SourceResolver fallback_;
+  const SourceResolver& resolver_;
 };
 
 }  // namespace
@@ -129,14 +115,21 @@ std::vector<std::string> default_search_path() {
 Program load_program_text(const std::string& path, std::string text, const LoadOptions& options,
                           Diagnostics& diagnostics) {
   Program program;
-  Loader loader(options, diagnostics, program);
-  loader.load(path, std::move(text), canonical_key(path));
+  ResolverOf files(options);
+  Loader loader(files.get(), diagnostics, program);
+  loader.load(path, std::move(text), SourceResolver::key_of(path));
   return program;
 }
 
 Program load_program(const std::string& path, const LoadOptions& options, Diagnostics& diagnostics) {
-  auto text = read_file(path);
-  if (!text || fs::is_directory(path)) throw std::runtime_error(path + ": cannot read the file");
+  ResolverOf files(options);
+  auto text = files.get().read(path);
+  if (!text) {
+    // Bounded, a file outside the roots reads as one that is not there: same words.
+    if (files.get().restricted())
+      throw std::runtime_error(path + ": cannot read the file (only files inside the workspace can be compiled here)");
+    throw std::runtime_error(path + ": cannot read the file");
+  }
   return load_program_text(path, std::move(*text), options, diagnostics);
 }
 

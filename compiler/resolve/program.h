@@ -9,6 +9,7 @@
 
 #include "compiler/ast/ast.h"
 #include "compiler/diagnostics/diagnostic.h"
+#include "compiler/resolve/source_resolver.h"
 
 namespace circuit::compiler {
 
@@ -26,13 +27,16 @@ struct Program {
 
 struct LoadOptions {
   std::vector<std::string> search_path;  // folders searched after the importing file's folder
+  // Where files may be read from; null: anywhere (the CLI), with `search_path` above. The
+  // server passes its bounded resolver, which carries its own search path.
+  const SourceResolver* resolver = nullptr;
 };
 
 // The default search path: $CIRCUIT_STDLIB if set, else the source tree's stdlib/.
 std::vector<std::string> default_search_path();
 
-// Loads `path` (text read from disk) and its imports. A missing main file is a thrown
-// std::runtime_error (the CLI's one-line error); everything else goes to `diagnostics`.
+// Loads `path` (text read from disk) and its imports. A missing (or, bounded, a foreign) main
+// file is a thrown std::runtime_error (the CLI's one-line error); everything else goes to `diagnostics`.
 Program load_program(const std::string& path, const LoadOptions& options, Diagnostics& diagnostics);
 // Same, from text already in memory (tests, the fuzzer, the live server).
 Program load_program_text(const std::string& path, std::string text, const LoadOptions& options,

@@ -3,7 +3,11 @@
 // check clean on their models.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -16,6 +20,7 @@
 #include "compiler/diagnostics/render.h"
 #include "compiler/driver/compilation.h"
 #include "compiler/format/formatter.h"
+#include "compiler/lower/lower.h"
 #include "compiler/parse/parser.h"
 
 namespace fs = std::filesystem;
@@ -191,6 +196,121 @@ TEST(ModelChecks, CommandLineModelOverridesTheFile) {
   ASSERT_EQ(c->diagnostics.all().size(), 1u);
   EXPECT_EQ(c->diagnostics.all()[0].code, "E012");
   EXPECT_EQ(c->diagnostics.all()[0].hint, "toy has 2 layers (0..1)");
+}
+
+std::string with_line_ends(std::string text, const std::string& eol) {
+  std::string out;
+  for (char ch : text) out += ch == '\n' ? eol : std::string(1, ch);
+  return out;
+}
+
+// Old Mac files end lines with a lone "\r": every position the compiler computes (diagnostics,
+// the token dump, the formatter's blank lines and trailing comments, claim names) counts it as
+// a line break, as it counts "\n" and "\r\n".
+TEST(LineEndings, ALoneCarriageReturnEndsALine) {
+  const std::string lf =
+      "let a = head 0.1  // first\n\n// about b\nlet b = nope\nexpect count(a) >= 1\nexpect count(a) >= 2\n";
+  std::string lf_tokens, lf_fmt;
+  {
+    SourceText source("eol.circuit", lf);
+    Diagnostics diagnostics;
+    lf_tokens = dump_tokens(source);
+    lf_fmt = format_file(parse_source(source, diagnostics));
+  }
+  for (const std::string eol : {"\n", "\r\n", "\r"}) {
+    SCOPED_TRACE(eol == "\r" ? "CR" : eol == "\n" ? "LF" : "CRLF");
+    const std::string text = with_line_ends(lf, eol);
+    auto c = check_text("eol.circuit", text, CompileOptions{});
+    ASSERT_EQ(c->diagnostics.all().size(), 1u) << render_text(c->diagnostics.all());
+    const Diagnostic& d = c->diagnostics.all()[0];
+    EXPECT_EQ(d.code, "E010");
+    EXPECT_EQ(d.span.line, 4);
+    EXPECT_EQ(d.span.col, 9);
+    EXPECT_NE(render_text(d).find("eol.circuit:4:9: error[E010]"), std::string::npos) << render_text(d);
+    EXPECT_NE(render_text(d).find(" 4 | let b = nope\n"), std::string::npos) << render_text(d);
+    // Each claim on its own line, named by it.
+    std::vector<std::string> claims;
+    for (const auto& decl : c->program.main()->file.decls)
+      if (decl.kind == ast::DeclKind::Expect) claims.push_back(claim_name(c->program.main()->file, decl));
+    EXPECT_EQ(claims, (std::vector<std::string>{"expect.5", "expect.6"}));
+    SourceText source("eol.circuit", text);
+    EXPECT_EQ(dump_tokens(source), lf_tokens);
+    Diagnostics diagnostics;
+    EXPECT_EQ(format_file(parse_source(source, diagnostics)), lf_fmt);
+  }
+  // Two syntax errors on two "\r" lines are two diagnostics, each on its line.
+  auto c = check_text("bad.circuit", "let = 1\rlet = 2\r", CompileOptions{});
+  ASSERT_EQ(c->diagnostics.all().size(), 2u) << render_text(c->diagnostics.all());
+  EXPECT_EQ(c->diagnostics.all()[0].span.line, 1);
+  EXPECT_EQ(c->diagnostics.all()[1].span.line, 2);
+}
+
+// Memory a child process's `work` adds at its peak, in bytes: what it reaches above what it
+// started with (the fork shares the test's own pages).
+long long peak_growth_in_child(const std::function<void()>& work) {
+  auto kib = [](const char* field) {
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);)
+      if (line.rfind(field, 0) == 0) return std::stoll(line.substr(std::string(field).size()));
+    return -1LL;
+  };
+  int fds[2];
+  if (::pipe(fds) != 0) return -1;
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    const long long start = kib("VmRSS:");
+    work();
+    const long long growth = (kib("VmHWM:") - start) * 1024;
+    ::write(fds[1], &growth, sizeof growth);
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  long long growth = -1;
+  if (::read(fds[0], &growth, sizeof growth) != sizeof growth) growth = -1;
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return growth;
+}
+
+std::string lets(size_t bytes) {
+  std::string text;
+  text.reserve(bytes + 64);
+  for (int i = 0; text.size() < bytes; ++i) text += "let x" + std::to_string(i) + " = head 0." + std::to_string(i % 4) + "\n";
+  return text;
+}
+
+// What checking a file of lets may take at its peak, per byte of the file (about 90x now: the
+// tokens ANTLR keeps, then the AST; the limit bounds the total).
+constexpr long long kMaxUnderLimitFactor = 110;
+
+// A 50 MB file (it peaked at 8.8 GB) is one E006 at 1:1, read no further than the limit, in
+// memory about the limit's size; a 2 MiB file of lets checks in a bounded multiple of its size.
+TEST(Limits, LargeFilesAreBoundedInMemory) {
+  const fs::path big = fs::temp_directory_path() / ("circuit-big-" + std::to_string(::getpid()) + ".circuit");
+  std::ofstream(big, std::ios::binary) << lets(50u << 20);
+  std::vector<Diagnostic> over;
+  const long long over_growth = peak_growth_in_child([&] {
+    auto c = check_file(big.string(), CompileOptions{});
+    const auto& all = c->diagnostics.all();
+    const bool ok = all.size() == 1 && all[0].code == "E006" && all[0].span.line == 1 && all[0].span.col == 1 &&
+                    all[0].message == "the file holds more than 8 MiB, the most a .circuit file may hold";
+    if (!ok) ::_exit(1);
+  });
+  fs::remove(big);
+  ASSERT_GE(over_growth, 0) << "the child failed: no single E006";
+  EXPECT_LT(over_growth, 4 * static_cast<long long>(kMaxSourceBytes)) << "a 50 MB file over the limit";
+
+  const std::string under = lets(size_t{2} << 20);
+  const long long under_growth = peak_growth_in_child([&] {
+    auto c = check_text("under.circuit", under, CompileOptions{});
+    if (c->diagnostics.has_errors() || c->program.main()->file.decls.empty()) ::_exit(1);
+  });
+  ASSERT_GE(under_growth, 0) << "the child failed";
+  std::printf("checking %zu bytes of lets peaks %lld MiB above the start (%.0fx)\n", under.size(), under_growth >> 20,
+              static_cast<double>(under_growth) / static_cast<double>(under.size()));
+  EXPECT_LT(under_growth, kMaxUnderLimitFactor * static_cast<long long>(under.size()));
 }
 
 // A 10,000-line file checks cleanly (its speed is measured in bench/check_speed.py, not here).
