@@ -80,8 +80,9 @@ void test_command(const TestArgs& a) {
         if (total == 0) std::cout << "  no claims; ran " << run.outcome.stages.size() << " stage(s)\n";
         print_claims(std::cout, run.outcome);
       }
-      // Why claims did not run: lowering's own account (W050), with file:line:col.
-      if (!run.outcome.unmeasured.empty()) std::cerr << run.outcome.pending;
+      // What never ran (a claim, or an experiment such as a sweep on a task without corrupt
+      // prompts): lowering's own account (W050), with file:line:col, as `circuit run` prints it.
+      if (!run.outcome.pending.empty()) std::cerr << run.outcome.pending;
     } catch (const rt::ExecutionCancelled&) {
       std::cerr << "circuit: interrupted\n";
       throw ExitRequest{kInterruptedExitCode};
