@@ -1,15 +1,21 @@
 #include "server/access_token.h"
 
-#include <random>
+#include <sys/random.h>
+
+#include <cerrno>
+#include <set>
+#include <stdexcept>
 
 namespace circuit::server {
 namespace {
 
-bool same_secret(std::string_view a, std::string_view b) {
-  // Every byte is compared whatever the first difference, so the time taken tells nothing.
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i % (b.empty() ? 1 : b.size())]);
-  return diff == 0 && !b.empty();
+// Whether `guess` is `secret`, in a time that depends on the secret's length only: every byte
+// of the secret is compared whatever the first difference, so timing tells a guesser nothing.
+bool same_secret(std::string_view guess, std::string_view secret) {
+  unsigned char diff = guess.size() == secret.size() ? 0 : 1;
+  for (size_t i = 0; i < secret.size(); ++i)
+    diff |= static_cast<unsigned char>(secret[i] ^ (i < guess.size() ? guess[i] : 0));
+  return diff == 0 && !secret.empty();
 }
 
 int hex_value(char c) {
@@ -22,17 +28,35 @@ int hex_value(char c) {
 }  // namespace
 
 std::string generate_access_token() {
-  std::random_device random;  // /dev/urandom on Linux
+  // getrandom(2): the kernel's CSPRNG (what OpenSSL and libsodium seed from), no new library.
+  unsigned char bytes[16];  // 128 bits
+  size_t got = 0;
+  while (got < sizeof bytes) {
+    const ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw std::runtime_error("cannot draw an access token from the system's random source");
+    got += static_cast<size_t>(n);
+  }
   const char* digits = "0123456789abcdef";
   std::string token;
-  for (int i = 0; i < 4; ++i) {  // 4 x 32 random bits
-    unsigned value = random();
-    for (int j = 0; j < 4; ++j, value >>= 8) {
-      token += digits[(value >> 4) & 0xF];
-      token += digits[value & 0xF];
-    }
+  for (unsigned char b : bytes) {
+    token += digits[b >> 4];
+    token += digits[b & 0xF];
   }
   return token;
+}
+
+void check_token_strength(const std::string& token) {
+  const bool hex = token.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+  if (token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos)
+    throw std::invalid_argument("--token: may hold only letters, digits, '-' and '_' (base64url), so it travels in a URL as it is");
+  const size_t bits = token.size() * (hex ? 4 : 6);
+  const size_t distinct = std::set<char>(token.begin(), token.end()).size();
+  if (bits < kMinTokenBits || distinct < 8)
+    throw std::invalid_argument("--token: " + std::to_string(token.size()) + " characters" +
+                                (distinct < 8 ? " of only " + std::to_string(distinct) + " kinds" : "") +
+                                " is too easy to guess; it needs at least 128 bits (32 hex digits or 22 base64url "
+                                "characters, 8 kinds or more): leave --token out and one is generated");
 }
 
 bool is_loopback_host(const std::string& host) {

@@ -3,6 +3,7 @@
 // can read the workspace or run models. Part of the server layer (server/).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -10,8 +11,16 @@
 
 namespace circuit::server {
 
-// 32 hex digits (128 bits) from the system's random source.
+inline constexpr size_t kMinTokenBits = 128;
+
+// 32 hex digits (128 bits) from the kernel's CSPRNG (getrandom). Throws std::runtime_error
+// when it cannot be read.
 std::string generate_access_token();
+
+// Throws std::invalid_argument (one line, naming --token) for a token a guesser could find: not
+// made of base64url characters, under 128 bits at 4 bits a hex digit or 6 bits a base64url
+// character, or of fewer than 8 distinct characters.
+void check_token_strength(const std::string& token);
 
 // Whether `host` is a loopback address ("127.0.0.1", "::1", "localhost", 127.x.y.z): the only
 // addresses served without a token.
@@ -25,7 +34,7 @@ class AccessToken {
   bool required() const { return !token_.empty(); }
   const std::string& value() const { return token_; }
   // True when no token is required or the request carries it (header or query), compared in
-  // constant time.
+  // a time that depends on the token's length only.
   bool admits(const HttpRequest& request) const;
 
  private:

@@ -3,6 +3,8 @@
 #include <string_view>
 #include <vector>
 
+#include "server/header_value.h"
+
 #ifdef CIRCUIT_WITH_WEB_ASSETS
 #include "webview/embedded_assets.h"
 #endif
@@ -45,6 +47,9 @@ std::string string_field(const nlohmann::json& body, const char* name) {
 std::string decoded(std::string_view raw, const char* what) {
   std::string out;
   if (!percent_decode(raw, out)) throw ApiError(400, std::string(what) + ": bad %-escape in '" + std::string(raw) + "'");
+  // A name with CR or LF could break a header (Content-Disposition) or a log line later.
+  if (holds_control_character(out))
+    throw ApiError(400, std::string(what) + " '" + std::string(raw) + "': holds a control character");
   return out;
 }
 
@@ -236,7 +241,7 @@ HttpResponse ApiRoutes::run_endpoint(const HttpRequest& request, const std::stri
     const fs::path folder = results_folder_of(id);
     HttpResponse r;
     r.body = read_result_file(folder, "circuit.json");
-    r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + folder.filename().string() + ".circuit.json\"");
+    r.headers.emplace_back("Content-Disposition", attachment_disposition(folder.filename().string() + ".circuit.json"));
     return r;
   }
   if (rest == "/tensors") return json_response(200, list_tensors(results_folder_of(id)));

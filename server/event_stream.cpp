@@ -6,16 +6,17 @@ namespace circuit::server {
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 
-EventStream::EventStream(beast::tcp_stream&& stream, ApiRoutes& routes, SessionState& session,
-                         std::size_t& connections)
-    : ws_(std::move(stream)), routes_(routes), session_(session), connections_(connections) {
-  ++connections_;
-}
+EventStream::EventStream(beast::tcp_stream&& stream, ApiRoutes& routes, SessionState& session, ClientSlot slot)
+    : ws_(std::move(stream)), routes_(routes), session_(session), slot_(std::move(slot)) {}
 
 void EventStream::start(beast::http::request<beast::http::string_body> request) {
   // The WebSocket keeps its own timeouts (and pings an idle client); the HTTP read timeout goes.
   beast::get_lowest_layer(ws_).expires_never();
-  ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  websocket::stream_base::timeout timeout{};
+  timeout.handshake_timeout = kWebSocketHandshakeTimeout;
+  timeout.idle_timeout = kWebSocketIdleTimeout;
+  timeout.keep_alive_pings = true;
+  ws_.set_option(timeout);
   ws_.read_message_max(kMaxClientMessageBytes);
   upgrade_ = std::move(request);  // kept until the handshake's answer is written
   ws_.async_accept(upgrade_, [self = shared_from_this()](beast::error_code error) { self->on_accept(error); });

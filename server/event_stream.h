@@ -5,6 +5,7 @@
 // layer; only http_server.cpp and event_stream.cpp include this (Beast is heavy to compile).
 #pragma once
 
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <string>
@@ -14,18 +15,23 @@
 #include <boost/beast/websocket.hpp>
 
 #include "server/api_routes.h"
+#include "server/client_limits.h"
 #include "server/session_state.h"
 
 namespace circuit::server {
 
 inline constexpr size_t kEventQueueCapacity = 256;       // events kept for a slow client
 inline constexpr size_t kMaxClientMessageBytes = 64 * 1024;
+// A client that sends nothing for 30 s is pinged; one that answers nothing for 60 s is dropped,
+// and the upgrade (or the closing handshake) must complete within 5 s: idle sockets free their
+// slots.
+inline constexpr auto kWebSocketHandshakeTimeout = std::chrono::seconds(5);
+inline constexpr auto kWebSocketIdleTimeout = std::chrono::seconds(60);
 
 class EventStream : public std::enable_shared_from_this<EventStream> {
  public:
-  // `connections` counts the server's open connections (I/O thread only); this is one.
-  EventStream(boost::beast::tcp_stream&& stream, ApiRoutes& routes, SessionState& session, std::size_t& connections);
-  ~EventStream() { --connections_; }
+  // `slot`: this connection's share of its client's limits, held while the stream lives.
+  EventStream(boost::beast::tcp_stream&& stream, ApiRoutes& routes, SessionState& session, ClientSlot slot);
   // Completes the upgrade the client asked for in `request`, then streams.
   void start(boost::beast::http::request<boost::beast::http::string_body> request);
 
@@ -39,7 +45,7 @@ class EventStream : public std::enable_shared_from_this<EventStream> {
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
   ApiRoutes& routes_;
   SessionState& session_;
-  std::size_t& connections_;
+  ClientSlot slot_;
   boost::beast::http::request<boost::beast::http::string_body> upgrade_;
   boost::beast::flat_buffer incoming_;
   std::shared_ptr<Subscriber> subscriber_;

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "server/header_value.h"
 #include "server/http_message.h"
 #include "server/iso_time.h"
 
@@ -58,6 +59,8 @@ fs::path Workspace::resolve(std::string_view relative) const {
   if (relative.empty()) refuse("empty");
   if (relative.size() > kMaxPathLength) refuse("longer than 1024 bytes");
   if (relative.find('\0') != std::string_view::npos) refuse("holds a NUL byte");
+  // A name with CR or LF could break a header or a log line wherever it is shown again.
+  if (holds_control_character(relative)) refuse("holds a control character");
   if (relative.find('\\') != std::string_view::npos) refuse("holds a backslash (use '/')");
   if (relative.front() == '/') refuse("absolute; paths are relative to the workspace");
   fs::path joined = root_;
@@ -72,8 +75,17 @@ fs::path Workspace::resolve(std::string_view relative) const {
     start = end + 1;
   }
   // Symlinks are followed as far as the path exists: one that leads out of the workspace
-  // would let a client read or overwrite anything.
+  // would let a client read or overwrite anything. A symlink that leads nowhere ends what
+  // weakly_canonical can follow, so it is refused on its own: where it would lead is not ours.
   std::error_code error;
+  fs::path prefix = root_;
+  for (const auto& part : joined.lexically_relative(root_)) {
+    prefix /= part;
+    const auto status = fs::symlink_status(prefix, error);
+    if (error || !fs::exists(status)) break;
+    if (fs::is_symlink(status) && !fs::exists(prefix, error)) refuse("goes through a symlink that leads nowhere");
+  }
+  error.clear();
   fs::path real = fs::weakly_canonical(joined, error);
   if (error) refuse("cannot be resolved (" + error.message() + ")");
   if (!lies_under(real, root_)) refuse("leads out of the workspace (through a symlink)");

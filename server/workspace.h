@@ -1,7 +1,8 @@
 // Workspace: the folder `circuit serve` works on. Every path a client names is checked here
-// (relative, '/'-separated, no '.', '..', empty, '\' or NUL part, no symlink leading out), the
-// .circuit files are listed here, and files are written atomically (temporary file + rename),
-// so a crash or a full disk never leaves a half-written file. Part of the server layer.
+// (relative, '/'-separated, no '.', '..', empty, '\' or control-character part, no symlink
+// leading out or nowhere), the .circuit files are listed here, and files are written atomically
+// (temporary file + rename), so a crash or a full disk never leaves a half-written file. Part
+// of the server layer.
 #pragma once
 
 #include <cstdint>

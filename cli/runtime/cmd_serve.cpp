@@ -1,7 +1,7 @@
-// `circuit serve [DIR] [--model M] [--port P] [--host H] [--token T]`: serves the web app and
-// the live API (docs/server-api.md) over the workspace DIR until Ctrl-C. The server itself is
-// server/ (no libtorch); this file loads the model once and runs files on it with the run
-// driver, the way `circuit run` does, writing DIR/results/<stem>/.
+// `circuit serve [DIR] [--model M] [--port P] [--host H] [--token T] [--allow-host NAME]...`:
+// serves the web app and the live API (docs/server-api.md) over the workspace DIR until
+// Ctrl-C. The server itself is server/ (no libtorch); this file loads the model once and runs
+// files on it with the run driver, the way `circuit run` does, writing DIR/results/<stem>/.
 #include <CLI/CLI.hpp>
 
 #include <chrono>
@@ -17,6 +17,7 @@
 #include "server/api_routes.h"
 #include "server/http_server.h"
 #include "server/live_compiler.h"
+#include "server/request_policy.h"
 #include "runtime/formats/model_description.h"
 #include "server/run_queue.h"
 #include "server/run_results.h"
@@ -31,6 +32,7 @@ struct ServeArgs {
   std::string host = "127.0.0.1";
   unsigned short port = 8765;
   std::string token;
+  std::vector<std::string> allow_hosts;
   RunCommandOptions options;
 };
 
@@ -93,10 +95,13 @@ class DriverExecutor : public server::RunExecutor {
 
 void serve_command(const ServeArgs& a) {
   server::Workspace workspace(a.dir);
-  // Anywhere but the loopback, the workspace and the model are open to the network: a token.
+  // Anywhere but the loopback, the workspace and the model are open to the network: a token,
+  // one that cannot be guessed.
+  if (!a.token.empty()) server::check_token_strength(a.token);
+  // An --allow-host that names no host stops here, before the model loads.
+  (void)server::RequestPolicy(a.host, a.port, a.allow_hosts);
   server::AccessToken token(a.token);
   if (!server::is_loopback_host(a.host) && a.token.empty()) token = server::AccessToken(server::generate_access_token());
-  if (a.token.find_first_of(" \t\r\n") != std::string::npos) throw std::invalid_argument("--token: must not hold spaces");
 
   server::LiveCompiler compiler(workspace, a.options.model);
   std::vector<std::filesystem::path> files;
@@ -122,7 +127,9 @@ void serve_command(const ServeArgs& a) {
   server::RunQueue queue(session, executor);
   server::RunResults results(workspace);
   server::ApiRoutes routes({workspace, session, queue, results, compiler, token, summary, tree});
-  server::HttpServer http(routes, session, a.host, a.port);
+  server::HttpServerOptions http_options;
+  http_options.allowed_hosts = a.allow_hosts;
+  server::HttpServer http(routes, session, a.host, a.port, http_options);
 
   std::string host = a.host.find(':') != std::string::npos && a.host.front() != '[' ? "[" + a.host + "]" : a.host;
   std::string address = "http://" + host + ":" + std::to_string(http.port()) + "/";
@@ -141,7 +148,11 @@ static CommandRegistrar reg{45, "serve", [](CLI::App& app) {
   cmd->add_option("dir", a->dir, "the workspace folder (default: the current folder)");
   cmd->add_option("--port", a->port, "port to listen on (0: any free port)")->capture_default_str();
   cmd->add_option("--host", a->host, "address to listen on; other than 127.0.0.1 needs a token")->capture_default_str();
-  cmd->add_option("--token", a->token, "access token clients must send (generated when --host is not loopback)");
+  cmd->add_option("--token", a->token,
+                  "access token clients must send, 128 bits or more (generated when --host is not loopback)");
+  cmd->add_option("--allow-host", a->allow_hosts,
+                  "another name clients reach this server by (a Host header to answer; NAME or NAME:PORT); repeatable")
+      ->allow_extra_args(false);
   add_run_flags(*cmd, a->options);
   cmd->remove_option(cmd->get_option("--json"));  // the server answers in JSON anyway
   cmd->callback([a] { run_reporting_torch_errors([&] { serve_command(*a); }); });

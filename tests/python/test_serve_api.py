@@ -53,11 +53,15 @@ class Server:
         self.port = int(re.search(r":(\d+)/", self.address).group(1))
 
     def request(self, method, path, body=None, headers=None):
-        """(status, headers, body bytes); `body` a dict is sent as JSON, bytes/str as they are."""
+        """(status, headers, body bytes); `body` a dict is sent as JSON, bytes/str as they are,
+        declared `application/json` (as the server requires) unless `headers` say otherwise."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
         if isinstance(body, dict):
             body = json.dumps(body)
-        conn.request(method, path, body=body, headers=headers or {})
+        headers = dict(headers or {})
+        if body is not None and not any(k.lower() == "content-type" for k in headers):
+            headers["Content-Type"] = "application/json"
+        conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
         data = response.read()
         conn.close()
@@ -369,11 +373,12 @@ def test_token_on_other_hosts(binary, workspace):
 
 
 def test_token_given_on_loopback(binary, workspace):
-    s = Server(binary, workspace, "--token", "letmein")
+    token = "Zq3-x_Y7pLm2Kd9Rt4Wv8N"  # 22 base64url characters: 132 bits
+    s = Server(binary, workspace, "--token", token)
     try:
-        assert s.address.endswith("?token=letmein")
+        assert s.address.endswith("?token=" + token)
         assert s.request("GET", "/api/runs")[0] == 401
-        assert s.request("GET", "/api/runs", headers={"Authorization": "Bearer letmein"})[0] == 200
+        assert s.request("GET", "/api/runs", headers={"Authorization": "Bearer " + token})[0] == 200
     finally:
         s.stop()
 

@@ -4,8 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+
 namespace circuit::server {
 namespace {
+
+using namespace std::string_literals;
 
 HttpRequest request(const std::string& target, const std::string& authorization = "") {
   HttpRequest r;
@@ -20,6 +24,28 @@ TEST(AccessToken, GeneratedTokensAreLongAndDifferent) {
   EXPECT_EQ(a.size(), 32u);
   EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos);
   EXPECT_NE(a, b);
+}
+
+TEST(AccessToken, ShortOrPoorTokensAreRefused) {
+  auto refused = [](const std::string& token) {
+    try {
+      check_token_strength(token);
+      return false;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("--token: ", 0), 0u) << e.what();
+      return true;
+    }
+  };
+  EXPECT_TRUE(refused("ab"));
+  EXPECT_TRUE(refused("letmein"));
+  EXPECT_TRUE(refused(std::string(31, 'a') + "b"));           // 31 + 1 hex digits: 128 bits, but two kinds
+  EXPECT_TRUE(refused("0123456789abcdef0123456789abcde"));     // 31 hex digits: 124 bits
+  EXPECT_TRUE(refused("Zq3-x_Y7pLm2Kd9Rt4Wv8N"s.substr(0, 21)));  // 21 base64url: 126 bits
+  EXPECT_TRUE(refused("Zq3-x_Y7pLm2Kd9Rt4Wv8N+"));            // '+' would need escaping in a URL
+  EXPECT_TRUE(refused("with space 0123456789abcdef0123"));
+  EXPECT_FALSE(refused("0123456789abcdef0123456789abcdef"));   // 32 hex digits: 128 bits
+  EXPECT_FALSE(refused("Zq3-x_Y7pLm2Kd9Rt4Wv8N"));             // 22 base64url: 132 bits
+  EXPECT_FALSE(refused(generate_access_token()));
 }
 
 TEST(AccessToken, OnlyLoopbackHostsGoWithoutOne) {

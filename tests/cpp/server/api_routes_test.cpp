@@ -137,6 +137,16 @@ TEST_F(ApiRoutesTest, RefusesPathsLeavingTheWorkspace) {
   EXPECT_FALSE(fs::exists(t.root.parent_path() / outside));
 }
 
+TEST_F(ApiRoutesTest, RefusesNamesWithControlCharacters) {
+  // A CR/LF name would come back inside a header (Content-Disposition) or a log line.
+  EXPECT_EQ(call("PUT", "/api/files/inj%0D%0AX-Injected:%20yes.circuit", R"({"text": "x"})").status, 400);
+  EXPECT_EQ(call("POST", "/api/runs", R"({"path": "inj\r\nX: y.circuit", "text": "x"})").status, 400);
+  EXPECT_EQ(call("GET", "/api/runs/saved:a%0Ab/circuit").status, 400);
+  EXPECT_EQ(call("GET", "/api/runs/r1/tensors/a%0D%0Ab").status, 400);
+  for (const auto& entry : fs::recursive_directory_iterator(t.root))
+    EXPECT_EQ(entry.path().filename().string().find_first_of("\r\n"), std::string::npos) << entry.path();
+}
+
 TEST_F(ApiRoutesTest, SavesFilesAndReportsDiagnosticsToEveryClient) {
   auto client = session.subscribe(16, nullptr);
   auto r = call("PUT", "/api/files/new/a.circuit", R"({"text": "model \"induction-2l\"\nlet x = head 9.9\n"})");
@@ -203,6 +213,7 @@ TEST_F(ApiRoutesTest, RunsAFileAndServesItsResults) {
   ASSERT_EQ(circuit.status, 200);
   ASSERT_EQ(circuit.headers.size(), 1u);
   EXPECT_EQ(circuit.headers[0].first, "Content-Disposition");
+  EXPECT_EQ(circuit.headers[0].second, "attachment; filename=\"induction.circuit.json\"");
   EXPECT_EQ(json_of(call("GET", "/api/runs/r1/tensors"))["tensors"].size(), 0u);
   // The session's run first, then the results on disk, its own included.
   auto runs = json_of(call("GET", "/api/runs"))["runs"];

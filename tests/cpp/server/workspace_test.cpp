@@ -54,6 +54,9 @@ TEST(Workspace, RefusesEveryHostilePath) {
       ".circuit",                  // no name
       "examples/.circuit",         // no name, in a folder
       std::string(2000, 'a') + ".circuit",  // too long
+      "inj\r\nX-Injected: yes.circuit",  // CR/LF: would end a header line wherever the name is sent
+      "tab\there.circuit",                // any control character
+      "del\x7f.circuit",                  // DEL
   };
   for (const auto& path : hostile) EXPECT_EQ(status_of(w, path), 400) << "path: " << path;
 }
@@ -70,6 +73,25 @@ TEST(Workspace, RefusesSymlinksLeadingOut) {
   EXPECT_EQ(status_of(w, "link.circuit"), 400);
   EXPECT_EQ(status_of(w, "out/new.circuit"), 400);  // a file that does not exist yet, behind the link
   EXPECT_EQ(status_of(w, "inside/in.circuit"), 200);  // a link that stays inside is fine
+}
+
+TEST(Workspace, RefusesSymlinksThatLeadNowhere) {
+  TempWorkspace t, outside;
+  // A link to a folder outside that does not exist (yet): writing through it must not create
+  // it, and the answer is the client's 400, not a 500 from a failed mkdir.
+  fs::create_directory_symlink(outside.root / "gone", t.root / "dangling");
+  fs::create_symlink(outside.root / "gone.circuit", t.root / "dangling.circuit");
+  Workspace w(t.root);
+  EXPECT_EQ(status_of(w, "dangling/new.circuit"), 400);
+  EXPECT_EQ(status_of(w, "dangling.circuit"), 400);
+  try {
+    w.write_text("dangling/new.circuit", "x");
+    FAIL() << "a write through a dangling symlink must be refused";
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.status, 400);
+    EXPECT_NE(std::string(e.what()).find("symlink"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(outside.root / "gone"));
 }
 
 TEST(Workspace, ListsCircuitFilesButNotResultsOrHiddenFolders) {
