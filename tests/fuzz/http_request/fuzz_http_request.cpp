@@ -1,0 +1,165 @@
+// Fuzz target for the server's request handling: the bytes are what a client sends on one
+// connection. Boost.Beast's request parser reads them with the limits http_server.cpp sets
+// (16 KiB of header, 1 MiB of body), up to 8 keep-alive requests one after another; each request
+// parsed is turned into the plain HttpRequest and answered by ApiRoutes::handle over a temporary
+// workspace (an example circuit and a saved run with tensors), with a RunExecutor that does
+// nothing. A request the parser refuses ends the connection, as in the server. handle() must
+// never throw, answer with a status outside 100..599 or a 500 (a 500 is the routes' own bug).
+#include <unistd.h>
+
+#include <atomic>
+#include <cctype>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "server/api_routes.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using namespace circuit::server;
+
+constexpr std::uint32_t kMaxHeaderBytes = 16 * 1024;  // as http_server.cpp
+constexpr int kMaxRequestsPerInput = 8;
+
+class NothingExecutor : public RunExecutor {
+ public:
+  RunReport run(const RunJob&, const std::atomic<bool>&, const ProgressFn&) override { return {}; }
+};
+
+std::string source_text(const std::string& relative) {
+  std::ifstream in(fs::path(CIRCUIT_SOURCE_DIR) / relative, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void write(const fs::path& path, const std::string& bytes) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+// A safetensors file with one float32 tensor [3, 2] holding 0..5.
+std::string tensors_file() {
+  std::string header = R"({"patterns/blocks.0.attn.hook_pattern":{"dtype":"F32","shape":[3,2],"data_offsets":[0,24]}})";
+  while (header.size() % 8) header += ' ';
+  std::string bytes(8, '\0');
+  const std::uint64_t n = header.size();
+  std::memcpy(bytes.data(), &n, 8);
+  bytes += header;
+  for (int i = 0; i < 6; ++i) {
+    const float v = static_cast<float>(i);
+    bytes.append(reinterpret_cast<const char*>(&v), 4);
+  }
+  return bytes;
+}
+
+// The workspace folder, made once per process; its files are put back after any input that
+// may have changed them, so every input starts from the same state (crashes reproduce).
+struct Folder {
+  fs::path root;
+  Folder() {
+    std::string pattern = (fs::temp_directory_path() / "circuit-fuzz-http-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) std::abort();
+    root = pattern;
+    reset();
+  }
+  ~Folder() {
+    std::error_code ignored;
+    fs::remove_all(root, ignored);
+  }
+  void reset() const {
+    std::error_code ignored;
+    for (const auto& entry : fs::directory_iterator(root, ignored)) fs::remove_all(entry.path(), ignored);
+    write(root / "examples/induction.circuit", source_text("examples/induction.circuit"));
+    write(root / "notes/a.circuit", "model \"induction-2l\"\n");
+    write(root / "results/old/results.json", R"({"source": "examples/old.circuit", "passed": false, "seconds": 1.5})");
+    write(root / "results/old/circuit.json", R"({"format": "circuitry.circuit"})");
+    write(root / "results/old/tensors.safetensors", tensors_file());
+  }
+};
+
+// What lives across inputs: the folder, and the compiler with its loaded models (a cache).
+struct Server {
+  Folder folder;
+  Workspace workspace{folder.root};
+  LiveCompiler compiler{workspace, ""};
+};
+
+Server& server() {
+  static Server s;
+  return s;
+}
+
+HttpRequest to_plain(http::request<http::string_body>& request) {
+  HttpRequest out;
+  out.method = std::string(request.method_string());
+  out.target = std::string(request.target());
+  for (const auto& field : request) {
+    std::string name(field.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers[name] = std::string(field.value());
+  }
+  out.body = std::move(request.body());
+  if (request.method() == http::verb::head) out.method = "GET";  // as the server answers HEAD
+  return out;
+}
+
+bool may_change_state(const std::string& method) { return method != "GET" && method != "HEAD"; }
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  Server& s = server();
+  // The session, its runs and the saved runs' cache start afresh for every input.
+  SessionState session;
+  NothingExecutor executor;
+  RunQueue queue(session, executor);
+  RunResults results(s.workspace);
+  ApiRoutes routes(ApiContext{s.workspace, session, queue, results, s.compiler, AccessToken(), nullptr, nullptr});
+
+  bool changed = false;
+  size_t used = 0;
+  for (int n = 0; n < kMaxRequestsPerInput && used < size; ++n) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(kMaxBodyBytes);
+    parser.header_limit(kMaxHeaderBytes);
+    parser.eager(true);
+    beast::error_code error;
+    while (!parser.is_done() && used < size) {
+      const size_t taken = parser.put(boost::asio::const_buffer(data + used, size - used), error);
+      used += taken;
+      if (error == http::error::need_more) {
+        if (taken == 0) break;  // the rest is not enough for the parser: the connection would wait
+        error = {};
+        continue;
+      }
+      if (error || taken == 0) break;
+    }
+    if (!parser.is_done() && !error && parser.got_some()) parser.put_eof(error);  // the client closed
+    if (error || !parser.is_done()) break;  // the server answers 400/413/431 or waits: the connection ends
+    auto request = parser.release();
+    const bool keep_alive = request.keep_alive();
+    HttpRequest plain = to_plain(request);
+    changed = changed || may_change_state(plain.method);
+    (void)routes.admits(plain);  // the check a WebSocket upgrade of /api/events gets
+    const HttpResponse answer = routes.handle(plain);
+    if (answer.status < 100 || answer.status > 599 || answer.status == 500) std::abort();
+    if (!keep_alive) break;
+  }
+  queue.stop();
+  if (changed) s.folder.reset();
+  return 0;
+}
