@@ -12,7 +12,10 @@
 #include "compiler/plan/validate_plan.h"
 #include "compiler/resolve/program.h"
 #include "run/measurements.h"
+#include "runtime/exec/executable_plan.h"
+#include "runtime/exec/memory_ledger.h"
 #include "runtime/exec/plan_executor.h"
+#include "runtime/exec/run_memory.h"
 
 namespace circuit::cli::run {
 namespace {
@@ -30,6 +33,15 @@ bool has_new_work(const plan::HookPlan& plan, const compiler::MeasuredValues& me
   // A plan without experiments still runs its passes (a bare measure), once.
   return plan.experiments.empty() && plan.claims.empty() && (!plan.passes.empty() || !plan.analyses.empty()) &&
          measured.done.empty();
+}
+
+// The optimizer's passes a run uses: all of them, or (-O0) only the sweeps' expansion.
+plan::OptimizeOptions optimizer_for(const RunOptions& options) {
+  plan::OptimizeOptions optimizer;
+  if (!options.optimize)
+    for (plan::OptimizePass pass : plan::optimize_pass_order())
+      if (pass != plan::OptimizePass::ExpandSweeps) optimizer.disabled.insert(pass);
+  return optimizer;
 }
 
 }  // namespace
@@ -97,6 +109,19 @@ bool RunOutcome::all_claims_passed() const {
   return true;
 }
 
+void check_budget_before_loading(const compiler::Compilation& c, const RunOptions& options, int element_bytes) {
+  if (options.memory_budget_bytes <= 0) return;
+  compiler::Diagnostics lowering;
+  plan::HookPlan lowered = compiler::lower_program(c, lowering, compiler::MeasuredValues{}, /*report_pending=*/false);
+  if (lowering.has_errors() || !has_new_work(lowered, compiler::MeasuredValues{})) return;
+  plan::validate_plan(lowered);
+  const plan::HookPlan plan = rt::executable_plan(plan::optimize_plan(std::move(lowered), optimizer_for(options)));
+  rt::ExecutionOptions exec;
+  exec.memory_budget_bytes = options.memory_budget_bytes;
+  exec.reuse_caches = options.optimize;
+  rt::check_kept_bytes(plan, element_bytes, exec);
+}
+
 RunOutcome run_compiled(const compiler::Compilation& c, const rt::HookedModel& model, const RunOptions& options,
                         std::ostream& diagnostics) {
   const auto start = std::chrono::steady_clock::now();
@@ -106,10 +131,7 @@ RunOutcome run_compiled(const compiler::Compilation& c, const rt::HookedModel& m
   exec.cancel = options.cancel;
   exec.progress = options.progress;
   exec.reuse_caches = options.optimize;
-  plan::OptimizeOptions optimizer;
-  if (!options.optimize)
-    for (plan::OptimizePass pass : plan::optimize_pass_order())
-      if (pass != plan::OptimizePass::ExpandSweeps) optimizer.disabled.insert(pass);
+  const plan::OptimizeOptions optimizer = optimizer_for(options);
   for (int stage = 1;; ++stage) {
     compiler::Diagnostics lowering;
     plan::HookPlan lowered = compiler::lower_program(c, lowering, outcome.measured, /*report_pending=*/false);
@@ -124,7 +146,10 @@ RunOutcome run_compiled(const compiler::Compilation& c, const rt::HookedModel& m
     plan::validate_plan(lowered);  // a lowering bug shows here, not deep in the executor
     Stage s;
     s.plan = plan::optimize_plan(std::move(lowered), optimizer);
+    // Each stage's plan is checked against the budget before it runs, counting what the
+    // earlier stages' results already hold.
     s.results = rt::execute_plan(model, s.plan, exec);
+    exec.held_bytes += rt::results_bytes(s.results);
     record_measurements(s.plan, s.results, outcome.measured);
     for (const auto& claim : s.results.claims) outcome.claims.push_back(claim);
     s.seconds = seconds_since(stage_start);

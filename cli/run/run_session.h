@@ -61,6 +61,7 @@ struct Stage {
 };
 
 struct RunOptions {
+  // What the whole run may hold (every stage's results, and one forward): see rt::ExecutionOptions.
   std::int64_t memory_budget_bytes = std::int64_t{4} << 30;
   const std::atomic<bool>* cancel = nullptr;
   // Called with the stage number before it runs, then with the executor's progress.
@@ -83,6 +84,13 @@ struct RunOutcome {
   int backwards() const;
   bool all_claims_passed() const;  // every measured claim passed and none is unmeasured
 };
+
+// What the first stage would keep, estimated from its plan alone and checked against
+// options.memory_budget_bytes before the model is loaded, so that a run over the budget is
+// refused in a moment and without its weights (`element_bytes`: the --dtype's, 4 or 2). Throws
+// std::invalid_argument (one line); does nothing for a file that does not lower (run_compiled
+// reports that).
+void check_budget_before_loading(const compiler::Compilation& c, const RunOptions& options, int element_bytes);
 
 // Runs every stage of a compiled file on `model` (already loaded). Lowering errors, invalid
 // plans and executor errors throw (std::exception, one line); Ctrl-C (options.cancel) throws

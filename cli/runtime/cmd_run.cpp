@@ -18,6 +18,7 @@
 #include "run/run_document.h"
 #include "run/summary.h"
 #include "runtime/exec/plan_executor.h"
+#include "runtime/model/torch_options.h"
 
 namespace circuit::cli::run {
 
@@ -95,6 +96,9 @@ FileRun run_file(const std::string& path, const RunCommandOptions& options, Mode
   if (model_name.empty())
     throw RunError(path + ": no model to run on (declare `model \"NAME\"` or pass --model)");
   auto& slot = cache[model_name];
+  // A run over the memory budget is refused before its weights are loaded.
+  const int element_bytes = static_cast<int>(c10::elementSize(rt::parse_dtype(options.flags.runtime.dtype)));
+  check_budget_before_loading(*run.compilation, run_options_for(options, cancel), element_bytes);
   if (!slot) slot = std::make_unique<LoadedModel>(load_model(model_name, options.flags));
   const LoadedModel& loaded = *slot;
 
@@ -158,7 +162,8 @@ void run_command(const RunArgs& a) {
 void add_run_flags(CLI::App& command, RunCommandOptions& options) {
   command.add_option("--model", options.model, "run on this model instead of the file's `model`");
   command.add_option("--memory-budget", options.memory_budget,
-                     "activation memory one forward may use: bytes, or 512M, 4G; 0 = no limit")
+                     "memory the run may hold (its saves, gradients, results and one forward): bytes, or 512M, 4G; "
+                     "0 = no limit; a plan over it is refused before it runs")
       ->capture_default_str();
   command.add_option("-O", options.level,
                      "-O1: optimized (default); -O0: one forward per sweep item, no cache reuse")

@@ -73,6 +73,7 @@ PassRun run_pass(const PassRunContext& context, const ScheduledPass& scheduled, 
   std::vector<std::vector<at::Tensor>> metric_parts(pass.metrics.size());
   std::map<std::string, std::vector<at::Tensor>> save_parts, gradient_parts;
   std::vector<at::Tensor> logits_parts;
+  std::int64_t kept = 0;  // bytes of the parts above (for the ledger)
 
   for (std::int64_t first = 0; first < rows; first += scheduled.chunk_rows) {
     if (context.options.cancel && context.options.cancel->load()) throw ExecutionCancelled{};
@@ -132,6 +133,16 @@ PassRun run_pass(const PassRunContext& context, const ScheduledPass& scheduled, 
     }
     for (const std::string& hook : save_hooks) save_parts[hook].push_back(hooks.cached(hook).detach());
     if (scheduled.keeps_logits) logits_parts.push_back(logits.detach());
+    if (context.ledger) {
+      // What the pass has kept so far, twice: its parts are concatenated once all rows ran.
+      for (const std::string& hook : save_hooks) kept += 2 * tensor_bytes(save_parts[hook].back());
+      for (auto& [hook, parts] : gradient_parts) kept += 2 * tensor_bytes(parts.back());
+      if (scheduled.keeps_logits) kept += 2 * tensor_bytes(logits_parts.back());
+      const std::int64_t cache = run.left.cache ? run.left.cache->bytes() : 0;
+      context.ledger->check(kept + cache, label + " after " + std::to_string(first + count) + " of " +
+                                              std::to_string(rows) + " rows: " + format_bytes(kept + cache) +
+                                              " of saves, gradients and caches");
+    }
     if (context.forward_done) context.forward_done(pass.name);
   }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "compiler/plan/hook_plan.h"
+#include "runtime/exec/memory_ledger.h"
 #include "runtime/exec/pass_schedule.h"
 #include "runtime/exec/plan_executor.h"
 #include "runtime/exec/saved_passes.h"
@@ -34,6 +35,7 @@ struct PassRunContext {
   const SavedPasses& saved;                  // what earlier passes left
   std::map<std::string, TokenBatch>& batches;  // each plan batch padded whole, made on first use
   std::function<void(const std::string& what)> forward_done;  // progress, after each forward
+  const MemoryLedger* ledger = nullptr;  // checked as a pass's kept parts grow, chunk by chunk
 };
 
 // `keep_activations`: whether later passes read this pass's saved activations.

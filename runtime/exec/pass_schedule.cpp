@@ -163,14 +163,19 @@ std::int64_t activation_bytes_per_row(const HookedModel& model, const plan::Hook
 }
 
 std::vector<ScheduledPass> schedule_passes(const HookedModel& model, const plan::HookPlan& plan,
-                                           const PassOrder& order, const ExecutionOptions& options) {
+                                           const PassOrder& order, const ExecutionOptions& options,
+                                           const std::vector<std::int64_t>* held_before) {
   const formats::ModelConfig& config = model.config();
   const std::int64_t budget = options.memory_budget_bytes;
+  auto held = [&](std::size_t i) {
+    return held_before && i < held_before->size() ? std::clamp<std::int64_t>((*held_before)[i], 0, std::max<std::int64_t>(0, budget)) : 0;
+  };
   std::vector<ScheduledPass> by_index(plan.passes.size());
   auto fit = [&](ScheduledPass& s) {
     const plan::Pass& pass = plan.passes[s.index];
     s.bytes_per_row = activation_bytes_per_row(model, plan, pass, s);
-    s.chunk_rows = budget > 0 ? std::min<std::int64_t>(s.rows, budget / std::max<std::int64_t>(1, s.bytes_per_row))
+    const std::int64_t left = budget - held(s.index);
+    s.chunk_rows = budget > 0 ? std::min<std::int64_t>(s.rows, left / std::max<std::int64_t>(1, s.bytes_per_row))
                               : s.rows;
   };
   // Producers first (order puts them before their readers): whether they keep a cache decides
@@ -199,8 +204,10 @@ std::vector<ScheduledPass> schedule_passes(const HookedModel& model, const plan:
       const std::int64_t total = s.bytes_per_row * s.rows;
       throw std::invalid_argument("passes[" + std::to_string(i) + "] '" + pass.name + "': needs " +
                                   format_bytes(total) + " of activations for " + std::to_string(s.rows) +
-                                  " rows, over the " + format_bytes(budget) + " budget, and one row (" +
-                                  format_bytes(s.bytes_per_row) + ") does not fit");
+                                  " rows, over the " + format_bytes(budget) + " budget" +
+                                  (held(i) > 0 ? " (" + format_bytes(held(i)) + " of it held by what the run keeps)"
+                                               : std::string()) +
+                                  ", and one row (" + format_bytes(s.bytes_per_row) + ") does not fit");
     }
   }
   std::vector<ScheduledPass> out;

@@ -33,10 +33,13 @@ struct ScheduledPass {
 std::int64_t activation_bytes_per_row(const HookedModel& model, const plan::HookPlan& plan,
                                       const plan::Pass& pass, const ScheduledPass& scheduled);
 
-// One entry per pass, in `order`'s order. Throws std::invalid_argument, one line naming the pass
-// and the sizes, when one row of a pass is over options.memory_budget_bytes.
+// One entry per pass, in `order`'s order. `held_before` (optional, by pass index): bytes the run
+// already holds when each pass starts (run_memory.h), which its forwards cannot use. Throws
+// std::invalid_argument, one line naming the pass and the sizes, when one row of a pass is over
+// what the budget leaves it.
 std::vector<ScheduledPass> schedule_passes(const HookedModel& model, const plan::HookPlan& plan,
-                                           const PassOrder& order, const ExecutionOptions& options);
+                                           const PassOrder& order, const ExecutionOptions& options,
+                                           const std::vector<std::int64_t>* held_before = nullptr);
 
 // "1.5 GiB", "640 KiB": budgets and estimates in messages.
 std::string format_bytes(std::int64_t bytes);

@@ -1,5 +1,6 @@
 // The executor reads like its contract: make the plan executable, order and schedule the passes
-// (budget errors surface here, before any forward), run them, normalize the metrics once every
+// (budget errors surface here, before any forward: a row too large, or more kept than the budget
+// holds), run them counting what they keep, normalize the metrics once every
 // baseline is known, run the analyses, then report sweeps and claims.
 #include "runtime/exec/plan_executor.h"
 
@@ -10,10 +11,12 @@
 #include "runtime/analysis/run_analysis.h"
 #include "runtime/exec/claims.h"
 #include "runtime/exec/executable_plan.h"
+#include "runtime/exec/memory_ledger.h"
 #include "runtime/exec/metric.h"
 #include "runtime/exec/pass_order.h"
 #include "runtime/exec/pass_runner.h"
 #include "runtime/exec/pass_schedule.h"
+#include "runtime/exec/run_memory.h"
 #include "runtime/exec/sweep_report.h"
 #include "runtime/model/hooked_model.h"
 
@@ -63,11 +66,17 @@ void normalize_metrics(const plan::HookPlan& plan, std::vector<PassResult>& pass
   }
 }
 
-// Lets go of what a pass left once its last reader has run.
+// Bytes of what a finished pass leaves for later passes.
+std::int64_t left_bytes(const SavedPass& left) {
+  return tensor_bytes(left.activations) + tensor_bytes(left.logits) + (left.cache ? left.cache->bytes() : 0);
+}
+
+// Lets go of what a pass left once its last reader has run (and of its bytes in the ledger).
 struct Releaser {
   const plan::HookPlan& plan;
   PassOrder remaining;  // reader counts, counted down
   SavedPasses& saved;
+  MemoryLedger& ledger;
 
   void after(const plan::Pass& reader) {
     for (const plan::Intervention& in : reader.interventions) release(in.source_pass, &PassOrder::activation_readers);
@@ -81,9 +90,15 @@ struct Releaser {
     if (!p || it == saved.end()) return;
     int& left = (remaining.*counts)[static_cast<size_t>(p - plan.passes.data())];
     if (left <= 0 || --left > 0) return;
+    const std::int64_t before = left_bytes(it->second);
     if (counts == &PassOrder::activation_readers) it->second.activations.clear();
     if (counts == &PassOrder::logits_readers) it->second.logits = at::Tensor();
     if (counts == &PassOrder::cache_readers) it->second.cache.reset();
+    ledger.release(before - left_bytes(it->second));
+  }
+  void release_all() {
+    for (const auto& [name, left] : saved) ledger.release(left_bytes(left));
+    saved.clear();
   }
 };
 
@@ -94,7 +109,13 @@ PlanResults execute_plan(const HookedModel& model, const plan::HookPlan& given, 
   std::map<std::string, std::string> sweep_hooks;
   const plan::HookPlan plan = executable_plan(given, &sweep_hooks);
   const PassOrder order = order_passes(plan);
-  const std::vector<ScheduledPass> schedule = schedule_passes(model, plan, order, options);
+  // Budget errors, before any forward: one row of a pass over the budget; what the run would
+  // keep over it; then the forwards fitted into what each pass's moment leaves.
+  schedule_passes(model, plan, order, options);
+  const int element_bytes = model.dtype_name() == "f32" ? 4 : 2;
+  const KeptEstimate kept = check_kept_bytes(plan, element_bytes, options);
+  const std::vector<ScheduledPass> schedule = schedule_passes(model, plan, order, options, &kept.held_before);
+  MemoryLedger ledger(options.memory_budget_bytes, options.held_bytes);
 
   std::int64_t total = static_cast<std::int64_t>(plan.analyses.size());
   for (const ScheduledPass& s : schedule) total += (s.rows + s.chunk_rows - 1) / s.chunk_rows;
@@ -108,8 +129,8 @@ PlanResults execute_plan(const HookedModel& model, const plan::HookPlan& given, 
   results.passes.resize(plan.passes.size());
   SavedPasses saved;
   std::map<std::string, TokenBatch> batches;
-  Releaser releaser{plan, order, saved};
-  const PassRunContext context{model, plan, options, saved, batches, tick};
+  Releaser releaser{plan, order, saved, ledger};
+  const PassRunContext context{model, plan, options, saved, batches, tick, &ledger};
   for (const ScheduledPass& s : schedule) {
     const plan::Pass& pass = plan.passes[s.index];
     PassRun run = run_pass(context, s, order.activation_readers[s.index] > 0);
@@ -128,16 +149,24 @@ PlanResults execute_plan(const HookedModel& model, const plan::HookPlan& given, 
     results.forwards += run.forwards;
     results.backwards += run.backwards;
     results.resumed_forwards += run.resumed_forwards;
+    std::int64_t bytes = tensor_bytes(r.saves) + tensor_bytes(r.gradients) + left_bytes(run.left);
+    for (const MetricResult& m : r.metrics) bytes += static_cast<std::int64_t>(m.per_row.size() * sizeof(double));
+    ledger.hold(bytes, "passes[" + std::to_string(s.index) + "] '" + pass.name + "': " + format_bytes(bytes) +
+                           " of saves, gradients, metrics and sources");
     if (!run.left.activations.empty() || run.left.logits.defined() || run.left.cache)
       saved[pass.name] = std::move(run.left);
     releaser.after(pass);
   }
-  saved.clear();
+  releaser.release_all();
   normalize_metrics(plan, results.passes);
 
   for (const plan::Analysis& analysis : plan.analyses) {
     if (options.cancel && options.cancel->load()) throw ExecutionCancelled{};
     results.analyses.push_back(run_analysis(model, plan, analysis, options));
+    const AnalysisResult& a = results.analyses.back();
+    const std::int64_t bytes = tensor_bytes(a.tensors) + static_cast<std::int64_t>(
+        (a.nodes.names.size() + a.edges.names.size() + a.circuit.size()) * 96);
+    ledger.hold(bytes, "analysis '" + analysis.name + "': " + format_bytes(bytes));
     tick("analysis '" + analysis.name + "'");
   }
   results.sweeps = report_sweeps(plan, results.passes, sweep_hooks);

@@ -4,8 +4,10 @@
 // sweeps arrive already stacked into passes (the optimizer's stack_sweeps), their rows reported
 // per item through `slices`; passes that the optimizer annotated with `cache_from` resume from
 // that clean run's PrefixCache at their first intervened layer and column; analyses are handed
-// to runtime/analysis; claims are evaluated last. Passes larger than the memory budget are cut
-// into chunks of rows; a pass that cannot be cut small enough is an error before anything runs.
+// to runtime/analysis; claims are evaluated last. The memory budget bounds everything the run
+// holds: a plan whose saves, gradients, metrics and kept sources would outgrow it is refused
+// before anything runs (run_memory.h), forwards are cut into chunks of rows that fit what the
+// budget has left, and the executor counts what it holds as it goes (memory_ledger.h).
 #pragma once
 
 #include <atomic>
@@ -21,8 +23,12 @@ namespace circuit::rt {
 class HookedModel;
 
 struct ExecutionOptions {
-  // Bytes of activations one forward may hold (the chunking budget). 0: no limit.
+  // Bytes the run may hold: what it keeps (saves, gradients, metrics, sources for later passes,
+  // analyses' outputs, the results' copy for writing) plus one forward's activations, which are
+  // chunked into what the rest leaves. 0: no limit.
   std::int64_t memory_budget_bytes = std::int64_t{4} << 30;
+  // Bytes already held when the plan starts (earlier stages' results), counted against the budget.
+  std::int64_t held_bytes = 0;
   // Reuse clean runs' caches for passes annotated with `cache_from` (off: full forwards, for
   // checking that reuse changes nothing and for benchmarks).
   bool reuse_caches = true;
@@ -37,7 +43,8 @@ struct ExecutionCancelled : std::exception {
 };
 
 // Throws std::invalid_argument (one line: "passes[3] 'x': needs 9.1 GiB of activations, over
-// the 4 GiB budget, and one row does not fit") for a plan that cannot run within the options.
+// the 4 GiB budget, and one row does not fit"; "the run would keep 517 GiB (...), over the 4 GiB
+// memory budget: ...") for a plan that cannot run within the options, before any forward.
 PlanResults execute_plan(const HookedModel& model, const plan::HookPlan& plan,
                          const ExecutionOptions& options = {});
 
