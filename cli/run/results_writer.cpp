@@ -1,17 +1,19 @@
 #include "run/results_writer.h"
 
 #include <ATen/ATen.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <numeric>
 #include <limits>
 #include <set>
 #include <stdexcept>
 
 #include "compiler/interchange/document_json.h"
+#include "run/results_commit.h"
 #include "runtime/exec/plan_executor.h"
 #include "runtime/exec/plan_tensors.h"
 #include "runtime/weights/save_safetensors.h"
@@ -287,35 +289,23 @@ std::map<std::string, plan::Tensor> results_tensors(const RunOutcome& outcome) {
 
 void write_results(const std::string& dir, const interchange::CircuitDocument& document, const json& results,
                    const std::map<std::string, plan::Tensor>& tensors, const std::atomic<bool>* cancel) {
-  const fs::path folder(dir);
-  std::error_code error;
-  fs::create_directories(folder, error);
-  if (error) throw std::runtime_error(dir + ": cannot create the folder (" + error.message() + ")");
-  const std::string tag = ".tmp." + std::to_string(::getpid());
   const std::vector<std::string> names = {"circuit.json", "results.json", "tensors.safetensors"};
-  std::vector<fs::path> temps;
-  for (const auto& n : names) temps.push_back(folder / ("." + n + tag));
-  auto remove_temps = [&] {
-    for (const auto& t : temps) fs::remove(t, error);
-  };
-  try {
-    write_text(temps[0], interchange::document_to_json(document).dump(2) + "\n");
-    write_text(temps[1], results.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+  commit_folder(fs::path(dir), names, [&](const fs::path& folder) {
+    write_text(folder / "circuit.json", interchange::document_to_json(document).dump(2) + "\n");
+    commit_step(CommitStep::FileWritten, 0);
+    write_text(folder / "results.json", results.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+    commit_step(CommitStep::FileWritten, 1);
+    // The tensors are written from the results' own floats, not copied once more.
     std::map<std::string, at::Tensor> at_tensors;
-    for (const auto& [name, t] : tensors) at_tensors.emplace(name, rt::to_at_tensor(t));
-    rt::save_safetensors(temps[2].string(), at_tensors, {{"format", "circuitry.results"}});
-    if (cancel && cancel->load()) throw rt::ExecutionCancelled();
-  } catch (...) {
-    remove_temps();
-    throw;
-  }
-  for (size_t i = 0; i < names.size(); ++i) {
-    fs::rename(temps[i], folder / names[i], error);
-    if (error) {
-      remove_temps();
-      throw std::runtime_error((folder / names[i]).string() + ": cannot write the file (" + error.message() + ")");
+    for (const auto& [name, t] : tensors) {
+      if (static_cast<std::int64_t>(t.data.size()) != std::accumulate(t.shape.begin(), t.shape.end(), std::int64_t{1},
+                                                                     std::multiplies<>()))
+        throw std::runtime_error("tensor '" + name + "': its shape does not match its elements");
+      at_tensors.emplace(name, at::from_blob(const_cast<float*>(t.data.data()), t.shape, at::kFloat));
     }
-  }
+    rt::save_safetensors((folder / "tensors.safetensors").string(), at_tensors, {{"format", "circuitry.results"}});
+    commit_step(CommitStep::FileWritten, 2);
+  }, cancel);
 }
 
 }  // namespace circuit::cli::run

@@ -1,9 +1,9 @@
 // The results of a run on disk (the contract in README.md, "Running circuits"): DIR/circuit.json (the
 // interchange document), DIR/results.json (every experiment's numbers) and
-// DIR/tensors.safetensors ("<experiment>/<key>" tensors). Each file is written to a temporary
-// file in DIR and renamed over the old one only when all three are complete, so an error or
-// Ctrl-C never leaves a half-written file and the previous complete results stay. Part of the
-// results layer (cli/run).
+// DIR/tensors.safetensors ("<experiment>/<key>" tensors). The three are committed as a set
+// (results_commit.h): written into a temporary folder beside DIR, flushed, and switched into
+// DIR's place in one step, so a crash, an error or Ctrl-C leaves DIR with the complete old set
+// or the complete new one. Part of the results layer (cli/run).
 #pragma once
 
 #include <map>
@@ -28,9 +28,10 @@ nlohmann::json results_to_json(const RunOutcome& outcome, const RunContext& cont
 // ("<experiment>/grad/<hook>").
 std::map<std::string, plan::Tensor> results_tensors(const RunOutcome& outcome);
 
-// Writes the three files into `dir` (created when missing). `cancel` (optional) is checked
-// once everything is written to temporary files and before any rename: when set, the temporary
-// files are removed and rt::ExecutionCancelled is thrown, leaving DIR as it was.
+// Writes the three files as `dir` (created when missing; any other file in an old `dir` goes
+// with the old set). `cancel` (optional) is checked once everything is written and before the
+// switch: when set, the temporary folder is removed and rt::ExecutionCancelled is thrown,
+// leaving DIR as it was.
 void write_results(const std::string& dir, const interchange::CircuitDocument& document,
                    const nlohmann::json& results, const std::map<std::string, plan::Tensor>& tensors,
                    const std::atomic<bool>* cancel = nullptr);
