@@ -150,9 +150,17 @@ PassRun run_pass(const PassRunContext& context, const ScheduledPass& scheduled, 
     at::Tensor values = concat_rows(metric_parts[m]).contiguous();
     run.metrics.emplace_back(values.data_ptr<double>(), values.data_ptr<double>() + values.numel());
   }
-  for (auto& [hook, parts] : gradient_parts) run.gradients[hook] = to_plan_tensor(concat_rows(parts));
+  // Each concatenation lets go of its parts at once: a pass holds its chunks and their whole
+  // together for one hook at a time, not for all of them.
+  for (auto& [hook, parts] : gradient_parts) {
+    run.gradients[hook] = to_plan_tensor(concat_rows(parts));
+    parts.clear();
+  }
   std::map<std::string, at::Tensor> saved;
-  for (auto& [hook, parts] : save_parts) saved[hook] = concat_rows(parts);
+  for (auto& [hook, parts] : save_parts) {
+    saved[hook] = concat_rows(parts);
+    parts.clear();
+  }
   for (size_t k = 0; k < pass.saves.size(); ++k) {
     const plan::Save& s = pass.saves[k];
     if (!s.output) continue;
