@@ -115,6 +115,11 @@ void commit_folder(const fs::path& given, const std::vector<std::string>& names,
   if (target.empty() || target.filename() == "." || target.filename() == "..")
     target = fs::absolute(given, error).lexically_normal();
   if (target.filename().empty()) target = target.parent_path();
+  // A link to a results folder stays a link: the folder it names is the one replaced.
+  if (fs::is_symlink(fs::symlink_status(target, error))) {
+    target = fs::canonical(target, error);
+    if (error) throw std::runtime_error(given.string() + ": a link to a missing folder (" + error.message() + ")");
+  }
   const fs::path parent = target.parent_path().empty() ? fs::path(".") : target.parent_path();
   if (target.filename().empty() || target == parent)
     throw std::runtime_error(given.string() + ": not a results folder (name a folder of its own, e.g. results/x)");

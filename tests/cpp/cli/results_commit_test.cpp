@@ -128,6 +128,16 @@ TEST_F(ResultsCommit, ACancelledWriteLeavesTheOldSet) {
   EXPECT_EQ(contents(root_).size(), 1u);
 }
 
+TEST_F(ResultsCommit, ALinkToAResultsFolderStaysALink) {
+  const fs::path real = root_ / "elsewhere" / "induction", link = root_ / "induction";
+  write(real, result_set("old", 1.0f, 8));
+  fs::create_directory_symlink(real, link);
+  write(link, result_set("new", 2.0f, 8));
+  EXPECT_TRUE(fs::is_symlink(fs::symlink_status(link)));
+  EXPECT_NE(slurp(real / "results.json").find("\"new\""), std::string::npos);
+  EXPECT_EQ(contents(root_ / "elsewhere").size(), 1u);
+}
+
 TEST_F(ResultsCommit, RefusesToReplaceAFolderThatIsNotResults) {
   const fs::path dir = root_ / "project";
   fs::create_directories(dir);
