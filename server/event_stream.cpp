@@ -6,6 +6,15 @@ namespace circuit::server {
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 
+std::optional<std::string> answer_client_message(std::string_view message) {
+  const auto parsed = nlohmann::json::parse(message, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object()) return std::nullopt;
+  // A "type" that is not a string is no ping (json::value would throw on it).
+  const auto type = parsed.find("type");
+  if (type == parsed.end() || !type->is_string() || type->get_ref<const std::string&>() != "ping") return std::nullopt;
+  return std::string(R"({"type":"pong"})");
+}
+
 EventStream::EventStream(beast::tcp_stream&& stream, ApiRoutes& routes, SessionState& session, ClientSlot slot)
     : ws_(std::move(stream)), routes_(routes), session_(session), slot_(std::move(slot)) {}
 
@@ -48,10 +57,10 @@ void EventStream::on_read(beast::error_code error) {
     close();
     return;
   }
-  auto message = nlohmann::json::parse(beast::buffers_to_string(incoming_.data()), nullptr, false);
+  const auto answer = answer_client_message(beast::buffers_to_string(incoming_.data()));
   incoming_.consume(incoming_.size());
-  if (message.is_object() && message.value("type", "") == "ping") {
-    if (replies_.size() < kEventQueueCapacity) replies_.push_back(std::make_shared<const std::string>(R"({"type":"pong"})"));
+  if (answer) {
+    if (replies_.size() < kEventQueueCapacity) replies_.push_back(std::make_shared<const std::string>(*answer));
     write_next();
   }
   read();

@@ -8,7 +8,9 @@
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -27,6 +29,11 @@ inline constexpr size_t kMaxClientMessageBytes = 64 * 1024;
 // slots.
 inline constexpr auto kWebSocketHandshakeTimeout = std::chrono::seconds(5);
 inline constexpr auto kWebSocketIdleTimeout = std::chrono::seconds(60);
+
+// The server's answer to one message a client sent on the event stream: `{"type":"pong"}` for
+// `{"type":"ping"}`, nothing for anything else (other types, non-objects, malformed JSON).
+// Pure and never throws, so the fuzzer (tests/fuzz/ws_message) drives it without a socket.
+std::optional<std::string> answer_client_message(std::string_view message);
 
 class EventStream : public std::enable_shared_from_this<EventStream> {
  public:

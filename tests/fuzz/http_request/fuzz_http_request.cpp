@@ -1,10 +1,12 @@
 // Fuzz target for the server's request handling: the bytes are what a client sends on one
-// connection. Boost.Beast's request parser reads them with the limits http_server.cpp sets
-// (16 KiB of header, 1 MiB of body), up to 8 keep-alive requests one after another; each request
-// parsed is turned into the plain HttpRequest and answered by ApiRoutes::handle over a temporary
-// workspace (an example circuit and a saved run with tensors), with a RunExecutor that does
-// nothing. A request the parser refuses ends the connection, as in the server. handle() must
-// never throw, answer with a status outside 100..599 or a 500 (a 500 is the routes' own bug).
+// connection to a server on 127.0.0.1:8765. As http_server.cpp does, Boost.Beast's request
+// parser reads each header (16 KiB at most), the RequestPolicy checks it (Host, Origin,
+// Content-Type), the token check runs, then the body (1 MiB at most) is read and the plain
+// HttpRequest is answered by ApiRoutes::handle over a temporary workspace (an example circuit
+// and a saved run with tensors), with a RunExecutor that does nothing; up to 8 keep-alive
+// requests follow one another. A refused or malformed request, or a WebSocket upgrade, ends the
+// connection, as in the server. handle() must never throw, answer a status outside 100..599 or
+// a 500 (our bug), or give a header value that checked_header_value refuses (header injection).
 #include <unistd.h>
 
 #include <atomic>
@@ -17,12 +19,15 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
 #include "server/api_routes.h"
+#include "server/header_value.h"
+#include "server/request_policy.h"
 
 namespace {
 
@@ -103,7 +108,8 @@ Server& server() {
   return s;
 }
 
-HttpRequest to_plain(http::request<http::string_body>& request) {
+// The request's header as the plain HttpRequest (lower-case names), as http_server.cpp makes it.
+HttpRequest header_of(const http::request_parser<http::string_body>::value_type& request) {
   HttpRequest out;
   out.method = std::string(request.method_string());
   out.target = std::string(request.target());
@@ -112,12 +118,38 @@ HttpRequest to_plain(http::request<http::string_body>& request) {
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     out.headers[name] = std::string(field.value());
   }
-  out.body = std::move(request.body());
-  if (request.method() == http::verb::head) out.method = "GET";  // as the server answers HEAD
   return out;
 }
 
 bool may_change_state(const std::string& method) { return method != "GET" && method != "HEAD"; }
+
+// Feeds the parser from data[used..size) until `done` says so or it can go no further; false
+// when the request cannot be completed (the server would answer 400/413/431 or wait).
+template <typename Done>
+bool feed(http::request_parser<http::string_body>& parser, const uint8_t* data, size_t size, size_t& used, Done done) {
+  beast::error_code error;
+  while (!done() && used < size) {
+    const size_t taken = parser.put(boost::asio::const_buffer(data + used, size - used), error);
+    used += taken;
+    if (error == http::error::need_more && taken > 0) {
+      error = {};
+      continue;
+    }
+    if (error || taken == 0) break;
+  }
+  if (!done() && !error && parser.got_some()) parser.put_eof(error);  // the client closed
+  return !error && done();
+}
+
+void check_answer(const HttpResponse& answer) {
+  if (answer.status < 100 || answer.status > 599 || answer.status == 500) std::abort();
+  try {
+    (void)checked_header_value("Content-Type", answer.content_type);
+    for (const auto& [name, value] : answer.headers) (void)checked_header_value(name, value);
+  } catch (const std::invalid_argument&) {
+    std::abort();  // the server would answer 500: a name a client chose reached a header
+  }
+}
 
 }  // namespace
 
@@ -130,33 +162,31 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   RunResults results(s.workspace);
   ApiRoutes routes(ApiContext{s.workspace, session, queue, results, s.compiler, AccessToken(), nullptr, nullptr});
 
+  static const RequestPolicy policy("127.0.0.1", 8765, {});
   bool changed = false;
   size_t used = 0;
   for (int n = 0; n < kMaxRequestsPerInput && used < size; ++n) {
     http::request_parser<http::string_body> parser;
     parser.body_limit(kMaxBodyBytes);
     parser.header_limit(kMaxHeaderBytes);
+    if (!feed(parser, data, size, used, [&] { return parser.is_header_done(); })) break;
+    // Everything decided from the header alone, before a byte of the body is read.
+    HttpRequest request = header_of(parser.get());
+    const auto length = parser.content_length();
+    const bool has_body = length ? *length > 0 : parser.chunked();
+    if (policy.check(request, has_body)) break;  // 403/415, and the connection ends
+    const std::string path = request.target.substr(0, request.target.find('?'));
+    if (!routes.admits(request)) break;  // 401 (no token here: never)
+    if (path == "/api/events" && is_websocket_upgrade(request)) break;  // the event stream takes over
     parser.eager(true);
-    beast::error_code error;
-    while (!parser.is_done() && used < size) {
-      const size_t taken = parser.put(boost::asio::const_buffer(data + used, size - used), error);
-      used += taken;
-      if (error == http::error::need_more) {
-        if (taken == 0) break;  // the rest is not enough for the parser: the connection would wait
-        error = {};
-        continue;
-      }
-      if (error || taken == 0) break;
-    }
-    if (!parser.is_done() && !error && parser.got_some()) parser.put_eof(error);  // the client closed
-    if (error || !parser.is_done()) break;  // the server answers 400/413/431 or waits: the connection ends
-    auto request = parser.release();
-    const bool keep_alive = request.keep_alive();
-    HttpRequest plain = to_plain(request);
-    changed = changed || may_change_state(plain.method);
-    (void)routes.admits(plain);  // the check a WebSocket upgrade of /api/events gets
-    const HttpResponse answer = routes.handle(plain);
-    if (answer.status < 100 || answer.status > 599 || answer.status == 500) std::abort();
+    if (!feed(parser, data, size, used, [&] { return parser.is_done(); })) break;
+    auto message = parser.release();
+    const bool keep_alive = message.keep_alive();
+    request = header_of(message);
+    request.body = std::move(message.body());
+    if (message.method() == http::verb::head) request.method = "GET";  // as the server answers HEAD
+    changed = changed || may_change_state(request.method);
+    check_answer(routes.handle(request));
     if (!keep_alive) break;
   }
   queue.stop();
