@@ -12,11 +12,29 @@ namespace {
 
 using L = circuit_antlr::CircuitLexer;
 
-// Bracket nesting deeper than kMaxNesting would recurse deeply in the generated parser.
-bool check_nesting(const SourceText& source, antlr4::CommonTokenStream& tokens, Diagnostics& diagnostics) {
+// A comment token, kept from the first pass (the parser never sees comments).
+struct CommentToken {
+  uint32_t begin = 0, end = 0;  // bytes
+  std::string text;
+  bool doc = false;
+};
+
+// The first pass over the tokens, one at a time and none kept: bracket nesting deeper than
+// kMaxNesting (it would recurse deeply in the generated parser) is E003, and the comments are
+// collected. False after E003.
+bool first_pass(const SourceText& source, L& lexer, std::vector<CommentToken>& comments, Diagnostics& diagnostics) {
   int depth = 0;
-  for (auto* token : tokens.getTokens()) {
-    std::string text = token->getChannel() == 0 ? token->getText() : "";
+  for (auto token = lexer.nextToken(); token->getType() != antlr4::Token::EOF; token = lexer.nextToken()) {
+    const size_t type = token->getType();
+    if (type == L::DOC_COMMENT || type == L::LINE_COMMENT || type == L::BLOCK_COMMENT) {
+      std::string text = token->getText();
+      while (!text.empty() && text.back() == '\r') text.pop_back();
+      comments.push_back({source.byte_offset(token->getStartIndex()), source.byte_offset(token->getStopIndex() + 1),
+                          std::move(text), type == L::DOC_COMMENT});
+      continue;
+    }
+    if (token->getChannel() != 0) continue;
+    const std::string text = token->getText();
     if (text == "(" || text == "[" || text == "{") {
       if (++depth > kMaxNesting) {
         uint32_t begin = source.byte_offset(token->getStartIndex());
@@ -31,6 +49,27 @@ bool check_nesting(const SourceText& source, antlr4::CommonTokenStream& tokens, 
   }
   return true;
 }
+
+// The lexer's default-channel tokens: what the parser reads (CommonTokenStream's filtering,
+// for a stream that does not keep every token).
+class DefaultChannel : public antlr4::TokenSource {
+ public:
+  explicit DefaultChannel(L& lexer) : lexer_(lexer) {}
+  std::unique_ptr<antlr4::Token> nextToken() override {
+    for (;;) {
+      auto token = lexer_.nextToken();
+      if (token->getChannel() == antlr4::Token::DEFAULT_CHANNEL || token->getType() == antlr4::Token::EOF) return token;
+    }
+  }
+  size_t getLine() const override { return lexer_.getLine(); }
+  size_t getCharPositionInLine() override { return lexer_.getCharPositionInLine(); }
+  antlr4::CharStream* getInputStream() override { return lexer_.getInputStream(); }
+  std::string getSourceName() override { return lexer_.getSourceName(); }
+  antlr4::TokenFactory<antlr4::CommonToken>* getTokenFactory() override { return lexer_.getTokenFactory(); }
+
+ private:
+  L& lexer_;
+};
 
 std::string strip_doc(const std::string& text) {
   std::string body = text.substr(3);
@@ -66,10 +105,15 @@ ast::File parse_source(const SourceText& source, Diagnostics& diagnostics) {
   }
   L lexer(&input);
   lexer.removeErrorListeners();
-  antlr4::CommonTokenStream tokens(&lexer);
-  tokens.fill();
-  if (!check_nesting(source, tokens, diagnostics)) return empty;
+  std::vector<CommentToken> comments;
+  if (!first_pass(source, lexer, comments, diagnostics)) return empty;
+  lexer.reset();
 
+  // The second pass parses from a stream that keeps only the tokens of the declaration being
+  // parsed (a mark holds them until its AST is built): ANTLR's buffered stream would keep every
+  // token of the file, some 60 times its size.
+  DefaultChannel channel(lexer);
+  antlr4::UnbufferedTokenStream tokens(&channel);
   circuit_antlr::CircuitParser parser(&tokens);
   SyntaxErrorListener listener(source, diagnostics);
   parser.removeErrorListeners();
@@ -83,29 +127,24 @@ ast::File parse_source(const SourceText& source, Diagnostics& diagnostics) {
   file.source = &source;
   Transformer transformer(source, diagnostics);
   while (tokens.LA(1) != antlr4::Token::EOF) {
+    const ssize_t mark = tokens.mark();
     const size_t before = tokens.index();
     auto* item = parser.item();
     if (listener.count() == 0) file.decls.push_back(transformer.transform_item(item));
     parser.getTreeTracker().reset();
     if (tokens.index() == before) parser.consume();  // recovery that stayed put: step over it
+    tokens.release(mark);
   }
   if (listener.count() > 0) return empty;
 
   // Comments, in order; doc comments also go to the declaration right after them.
   size_t next_decl = 0;
-  std::vector<std::string> pending_docs;
-  for (auto* token : tokens.getTokens()) {
-    size_t type = token->getType();
-    if (type != L::DOC_COMMENT && type != L::LINE_COMMENT && type != L::BLOCK_COMMENT) continue;
-    uint32_t begin = source.byte_offset(token->getStartIndex());
-    std::string text = token->getText();
-    while (!text.empty() && text.back() == '\r') text.pop_back();
-    file.comments.push_back({make_span(source, begin, source.byte_offset(token->getStopIndex() + 1)), text,
-                             type == L::DOC_COMMENT});
-    if (type != L::DOC_COMMENT) continue;
-    while (next_decl < file.decls.size() && file.decls[next_decl].span.end <= begin) ++next_decl;
-    if (next_decl < file.decls.size() && file.decls[next_decl].span.begin > begin)
-      file.decls[next_decl].docs.push_back(strip_doc(text));
+  for (auto& c : comments) {
+    file.comments.push_back({make_span(source, c.begin, c.end), c.text, c.doc});
+    if (!c.doc) continue;
+    while (next_decl < file.decls.size() && file.decls[next_decl].span.end <= c.begin) ++next_decl;
+    if (next_decl < file.decls.size() && file.decls[next_decl].span.begin > c.begin)
+      file.decls[next_decl].docs.push_back(strip_doc(c.text));
   }
   return file;
 }

@@ -281,9 +281,9 @@ std::string lets(size_t bytes) {
   return text;
 }
 
-// What checking a file of lets may take at its peak, per byte of the file (about 90x now: the
-// tokens ANTLR keeps, then the AST; the limit bounds the total).
-constexpr long long kMaxUnderLimitFactor = 110;
+// What checking a file of lets may take at its peak, per byte of the file (about 55x now,
+// mostly the AST and the checker's tables; it took 170x; the size limit bounds the total).
+constexpr long long kMaxUnderLimitFactor = 70;
 
 // A 50 MB file (it peaked at 8.8 GB) is one E006 at 1:1, read no further than the limit, in
 // memory about the limit's size; a 2 MiB file of lets checks in a bounded multiple of its size.
