@@ -132,7 +132,9 @@ ast::File parse_source(const SourceText& source, Diagnostics& diagnostics) {
     auto* item = parser.item();
     if (listener.count() == 0) file.decls.push_back(transformer.transform_item(item));
     parser.getTreeTracker().reset();
-    if (tokens.index() == before) parser.consume();  // recovery that stayed put: step over it
+    // Recovery that stayed put: step over the token on the stream itself. Parser::consume()
+    // would add it to the parser's current context, which is gone (or freed just above).
+    if (tokens.index() == before) tokens.consume();
     tokens.release(mark);
   }
   if (listener.count() > 0) return empty;
