@@ -18,6 +18,7 @@
 
 #include "server/event_stream.h"
 #include "server/header_value.h"
+#include "server/beast_request.h"
 #include "server/request_policy.h"
 
 namespace circuit::server {
@@ -37,18 +38,6 @@ constexpr auto kKeepAliveTimeout = std::chrono::seconds(15);
 constexpr auto kBodyTimeout = std::chrono::seconds(30);
 constexpr auto kWriteTimeout = std::chrono::seconds(60);
 constexpr auto kDrainTimeout = std::chrono::seconds(2);  // reading what a refused body still sends
-
-HttpRequest header_of(const http::request_parser<http::string_body>::value_type& request) {
-  HttpRequest out;
-  out.method = std::string(request.method_string());
-  out.target = std::string(request.target());
-  for (const auto& field : request) {
-    std::string name(field.name_string());
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-    out.headers[name] = std::string(field.value());
-  }
-  return out;
-}
 
 http::response<http::string_body> build(HttpResponse&& answer, unsigned version, bool keep_alive, bool head) {
   http::response<http::string_body> response{static_cast<http::status>(answer.status), version};

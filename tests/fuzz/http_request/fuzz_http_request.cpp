@@ -27,6 +27,7 @@
 
 #include "server/api_routes.h"
 #include "server/header_value.h"
+#include "server/beast_request.h"
 #include "server/request_policy.h"
 
 namespace {
@@ -106,19 +107,6 @@ struct Server {
 Server& server() {
   static Server s;
   return s;
-}
-
-// The request's header as the plain HttpRequest (lower-case names), as http_server.cpp makes it.
-HttpRequest header_of(const http::request_parser<http::string_body>::value_type& request) {
-  HttpRequest out;
-  out.method = std::string(request.method_string());
-  out.target = std::string(request.target());
-  for (const auto& field : request) {
-    std::string name(field.name_string());
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    out.headers[name] = std::string(field.value());
-  }
-  return out;
 }
 
 bool may_change_state(const std::string& method) { return method != "GET" && method != "HEAD"; }
