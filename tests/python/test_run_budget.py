@@ -6,6 +6,7 @@ head outputs of 2,048 prompts of 500 tokens (about 555 GB and 70 GB)."""
 import os
 import re
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -23,17 +24,28 @@ def binary():
     return circuit_binary_with("run")
 
 
+# Runs the binary and prints its own peak RSS. A child inherits the peak of the process that
+# forked it (ru_maxrss survives fork and exec), and pytest may have grown to gigabytes by now:
+# so the binary is forked from this small, freshly started interpreter instead.
+MEASURE = """
+import os, subprocess, sys
+proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+_, status, usage = os.wait4(proc.pid, 0)
+print(os.waitstatus_to_exitcode(status), usage.ru_maxrss * 1024)
+"""
+
+
 def run_measured(binary, args, cwd):
     """(exit code, stderr, seconds, peak RSS in bytes) of one `circuit` process."""
     err = Path(cwd) / "stderr.txt"
     start = time.monotonic()
     with open(err, "w") as stderr:
-        proc = subprocess.Popen([binary, *map(str, args)], cwd=cwd, stdout=subprocess.DEVNULL, stderr=stderr,
-                                stdin=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
+        out = subprocess.run([sys.executable, "-c", MEASURE, binary, *map(str, args)], cwd=cwd,
+                             stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL, text=True,
+                             check=True).stdout
     seconds = time.monotonic() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, err.read_text(), seconds, usage.ru_maxrss * 1024
+    code, rss = (int(x) for x in out.split())
+    return code, err.read_text(), seconds, rss
 
 
 def kept_bytes(message):
