@@ -11,6 +11,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "compiler/resolve/source_resolver.h"
+
 #include "server/header_value.h"
 #include "server/http_message.h"
 #include "server/iso_time.h"
@@ -21,17 +23,6 @@ namespace {
 
 constexpr size_t kMaxPathLength = 1024;
 constexpr size_t kMaxListedFiles = 10000;  // a workspace is a folder of circuits, not a disk
-
-// Whether `path` is `root` or lies under it (both canonical), compared part by part so that
-// /work/a does not count as inside /work/ab.
-bool lies_under(const fs::path& path, const fs::path& root) {
-  auto p = path.begin();
-  for (auto r = root.begin(); r != root.end(); ++r, ++p) {
-    if (r->empty()) continue;  // a trailing separator
-    if (p == path.end() || *p != *r) return false;
-  }
-  return true;
-}
 
 bool ends_with(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
@@ -88,7 +79,7 @@ fs::path Workspace::resolve(std::string_view relative) const {
   error.clear();
   fs::path real = fs::weakly_canonical(joined, error);
   if (error) refuse("cannot be resolved (" + error.message() + ")");
-  if (!lies_under(real, root_)) refuse("leads out of the workspace (through a symlink)");
+  if (!compiler::path_within(real, root_)) refuse("leads out of the workspace (through a symlink)");
   return joined;
 }
 
@@ -154,7 +145,7 @@ void Workspace::write_text(std::string_view relative, std::string_view text) con
 }
 
 std::string Workspace::relative_of(const fs::path& absolute) const {
-  if (!lies_under(absolute, root_)) return absolute.string();
+  if (!compiler::path_within(absolute, root_)) return absolute.string();
   return absolute.lexically_relative(root_).generic_string();
 }
 

@@ -41,8 +41,13 @@ fs::path real_path(fs::path path) {
   return {};
 }
 
-// Whether `path` is `root` or lies under it, component by component (so /ws-evil is not in /ws).
-bool within(const fs::path& path, const fs::path& root) {
+bool looks_like_model_path(const std::string& name) {
+  return name.find('/') != std::string::npos || fs::path(name).extension() == ".gguf" || name == "." || name == "..";
+}
+
+}  // namespace
+
+bool path_within(const fs::path& path, const fs::path& root) {
   auto p = path.begin();
   for (auto r = root.begin(); r != root.end(); ++r, ++p) {
     if (r->empty()) continue;  // a trailing separator
@@ -50,12 +55,6 @@ bool within(const fs::path& path, const fs::path& root) {
   }
   return true;
 }
-
-bool looks_like_model_path(const std::string& name) {
-  return name.find('/') != std::string::npos || fs::path(name).extension() == ".gguf" || name == "." || name == "..";
-}
-
-}  // namespace
 
 SourceResolver SourceResolver::unrestricted(std::vector<std::string> search_path, std::string models_dir) {
   SourceResolver r;
@@ -87,7 +86,7 @@ bool SourceResolver::allows(const fs::path& path) const {
   const fs::path real = real_path(path);
   if (real.empty()) return false;
   for (const auto& root : roots_)
-    if (within(real, root)) return true;
+    if (path_within(real, root)) return true;
   return false;
 }
 

@@ -15,6 +15,10 @@
 
 namespace circuit::compiler {
 
+// Whether `path` is `root` or lies under it, compared by whole components (so /ws-evil is not
+// inside /ws); both already canonical. The one containment test of every boundary.
+bool path_within(const std::filesystem::path& path, const std::filesystem::path& root);
+
 class SourceResolver {
  public:
   // The CLI's: any readable file; imports fall back to `search_path`, models to `models_dir`.
