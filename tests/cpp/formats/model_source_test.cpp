@@ -23,7 +23,8 @@ void write_attn_only(const ScratchDir& dir, const std::string& folder) {
             testing::safetensors_file({{"embed.W_E", "F32", {3, 4}, std::vector<uint8_t>(48)}}));
 }
 
-std::vector<uint8_t> tiny_gguf() {
+// The metadata of a one-layer Llama GGUF; tests add tensors before building it.
+testing::GgufBuilder tiny_gguf_builder() {
   testing::GgufBuilder b;
   b.kv_string("general.architecture", "llama")
       .kv_u32("llama.block_count", 1)
@@ -32,7 +33,11 @@ std::vector<uint8_t> tiny_gguf() {
       .kv_u32("llama.feed_forward_length", 8)
       .kv_u32("llama.context_length", 16)
       .kv_strings("tokenizer.ggml.tokens", {"x", "y"});
-  return b.build();
+  return b;
+}
+
+std::vector<uint8_t> tiny_gguf() {
+  return tiny_gguf_builder().build();
 }
 
 TEST(ModelSource, ResolvesShortNames) {
@@ -176,14 +181,7 @@ TEST(ModelSource, RefusesWeightsOfLayersPastTheConfigsCount) {
             index + ": tensor 'model.layers.2.mlp.up_proj.weight' is for layer 2, but the config's "
                     "num_hidden_layers is 2 (layers 0 to 1)");
 
-  testing::GgufBuilder b;
-  b.kv_string("general.architecture", "llama")
-      .kv_u32("llama.block_count", 1)
-      .kv_u32("llama.embedding_length", 4)
-      .kv_u32("llama.attention.head_count", 2)
-      .kv_u32("llama.feed_forward_length", 8)
-      .kv_u32("llama.context_length", 16)
-      .kv_strings("tokenizer.ggml.tokens", {"x", "y"});
+  testing::GgufBuilder b = tiny_gguf_builder();
   b.tensor_f32("blk.0.attn_norm.weight", {4}, std::vector<float>(4));
   b.tensor_f32("blk.1.attn_norm.weight", {4}, std::vector<float>(4));
   const std::string gguf = dir.write("extra.gguf", b.build());
