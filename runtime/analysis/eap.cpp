@@ -98,8 +98,8 @@ std::pair<at::Tensor, at::Tensor> clean_means(const ReceiverGradientRun& run, co
                                          : at::ones({clean.batch(), clean.seq()}, outputs.options().dtype(at::kFloat));
   const at::Tensor count = real.sum();
   const at::Tensor senders =
-      ((outputs.to(at::kFloat) * real.view({1, real.size(0), real.size(1), 1})).sum({1, 2}, true) / count);
-  const at::Tensor embed = ((run.embed.to(at::kFloat) * real.unsqueeze(2)).sum({0, 1}, true) / count);
+      ((outputs.to(at::kFloat) * real.view({1, real.size(0), real.size(1), 1})).sum(at::IntArrayRef{1, 2}, true) / count);
+  const at::Tensor embed = ((run.embed.to(at::kFloat) * real.unsqueeze(2)).sum(at::IntArrayRef{0, 1}, true) / count);
   return {senders.to(outputs.scalar_type()), embed.to(run.embed.scalar_type())};
 }
 

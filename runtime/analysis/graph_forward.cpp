@@ -325,7 +325,7 @@ AblationBaseline mean_baseline(const GraphRun& clean_run, const TokenBatch& clea
   const at::Tensor count = real.sum();
   auto mean = [&](const at::Tensor& x) {  // over rows and real positions
     at::Tensor weight = x.dim() == 4 ? real.view({real.size(0), real.size(1), 1, 1}) : real.unsqueeze(2);
-    return ((x.to(at::kFloat) * weight).sum({0, 1}, true) / count).to(x.scalar_type());
+    return ((x.to(at::kFloat) * weight).sum(at::IntArrayRef{0, 1}, true) / count).to(x.scalar_type());
   };
   AblationBaseline out;
   out.outputs = mean(outputs);

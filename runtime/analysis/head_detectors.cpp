@@ -105,7 +105,7 @@ AnalysisResult attention_score(const AnalysisContext& context, Behaviour behavio
   for (int l = 0; l < config.n_layers; ++l) {
     const at::Tensor& pattern = hooks.cached(formats::hook_point_name(formats::HookKind::Pattern, l));
     at::Tensor on_target = target.to(pattern.device()).unsqueeze(1);  // [n, 1, q, k]
-    scores[l] = (pattern.to(at::kFloat) * on_target).sum({0, 2, 3}).to(at::kCPU) / static_cast<double>(queries);
+    scores[l] = (pattern.to(at::kFloat) * on_target).sum(at::IntArrayRef{0, 2, 3}).to(at::kCPU) / static_cast<double>(queries);
   }
   AnalysisResult result = head_result(context, scores);
   result.values["queries"] = static_cast<double>(queries);
