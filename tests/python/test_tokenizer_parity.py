@@ -1,6 +1,7 @@
 """Tokenizer parity: our C++ tokenizer (through `circuit tokenize --file`) against Hugging Face
-tokenizers on 5,000+ generated strings, for GPT-2, Qwen2 and Llama 3 style tokenizers trained here,
-SmolLM2 (GGUF and the tokenizer.json HF converts from it) and the toy model."""
+tokenizers on 5,000+ generated strings and 1,500+ whitespace edge cases, for GPT-2, Qwen2 and
+Llama 3 style tokenizers trained here, SmolLM2 (GGUF and the tokenizer.json HF converts from it)
+and the toy model."""
 import json
 import os
 import random
@@ -58,10 +59,37 @@ FIXED = [
 ]
 
 
+# Whitespace runs where the regexes' lookahead (\s+(?!\S)), the Llama 3 newline rule
+# (\s*[\r\n]+) and SmolLM2's digit split meet: at the start of a text, between words, before
+# digits, letters and punctuation, and at the end. "\r\n3" once looked like a bug: SmolLM2
+# splits digits off first, so its "\r\n" stays whole ([2738, 35]) where a plain GPT-2 split
+# gives "\r" + "\n" + "3".
+WHITESPACE_RUNS = [
+    "\r\n", "\n\n", "\n", "\t", "\r", " ", "  ", "   ", "\r\r", "\n\r", " \r\n", "\r\n ",
+    "\r\n\r\n", "\t\n", "\n\t", " \t ", "\n \n", " \n\n ", "\t\t", "\u00a0", "\u00a0\u00a0", " \u00a0",
+    "\u00a0 ", "\u00a0\n", "\u3000", "\u3000\u3000", " \u3000", "\u2009", "\x0b", "\x0c", "\x85", "\u2028",
+]
+AFTER_WHITESPACE = ["3", "42", "1234", "a", "Hello", "é", "中", ".", "(", "!!", "'s", "<|im_end|>", "\u0661", "½"]
+
+
+def whitespace_edges():
+    """Each run at the start before each follower, mid-text, at the end, alone, and two runs
+    in a row before a digit."""
+    out = []
+    for run in WHITESPACE_RUNS:
+        out += [run, "x" + run, run + "x" + run]
+        for after in AFTER_WHITESPACE:
+            out += [run + after, "x" + run + after, run + after + run]
+    for a in WHITESPACE_RUNS[:12]:
+        for b in WHITESPACE_RUNS[:12]:
+            out.append(a + b + "3")
+    return list(dict.fromkeys(out))
+
+
 def generate(count=5000, seed=1234):
-    """`count` random strings plus FIXED, the same on every run."""
+    """`count` random strings plus FIXED and the whitespace edges, the same on every run."""
     rng = random.Random(seed)
-    out = list(FIXED)
+    out = list(FIXED) + whitespace_edges()
     for _ in range(count):
         mode = rng.random()
         if mode < 0.75:
@@ -215,27 +243,68 @@ def test_llama3_style(strings, strings_file, tmp_path, whole_words):
     compare(name, strings, hf_ids(tok, strings), ours(save(tok, tmp_path, "llama3"), strings_file))
 
 
-@pytest.mark.skipif(not SMOLLM_GGUF.is_file(), reason="SmolLM2 GGUF not present")
-def test_smollm2(strings, strings_file, tmp_path):
+@pytest.fixture(scope="module")
+def smollm2(tmp_path_factory):
+    """HF's tokenizers for the SmolLM2 GGUF: `auto` is AutoTokenizer(gguf_file), `converted` the
+    tokenizer.json it writes; `reference` is SmolLM2's own pre-tokenizer on that vocabulary, and
+    `plain` the same without its digit split."""
+    if not SMOLLM_GGUF.is_file():
+        pytest.skip("SmolLM2 GGUF not present")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no model hubs here: everything is local
     from transformers import AutoTokenizer
-    hf = AutoTokenizer.from_pretrained(str(SMOLLM_GGUF.parent), gguf_file=SMOLLM_GGUF.name)
-    hf.save_pretrained(str(tmp_path / "smol"))
-    converted = tmp_path / "smol" / "tokenizer.json"
-    hf_gguf_ids = hf(strings)["input_ids"]
-    # (1) The tokenizer.json HF writes from the GGUF, read by our from_json_file.
-    compare("smollm2 tokenizer.json (from HF's GGUF conversion)", strings, hf_gguf_ids, ours(converted, strings_file))
-    # (2) Our GGUF reader. tokenizer.ggml.pre = "smollm": SmolLM2's own tokenizer.json splits
-    # digits first (Digits(individual_digits) + ByteLevel, as llama.cpp does); HF's GGUF
-    # converter drops that step, so the reference is the converted file with it put back.
+    auto = AutoTokenizer.from_pretrained(str(SMOLLM_GGUF.parent), gguf_file=SMOLLM_GGUF.name)
+    folder = tmp_path_factory.mktemp("smol")
+    auto.save_pretrained(str(folder))
+    converted = folder / "tokenizer.json"
+    # tokenizer.ggml.pre = "smollm": SmolLM2's own tokenizer.json splits digits first
+    # (Digits(individual_digits) + ByteLevel, as llama.cpp does); HF's GGUF converter has no
+    # "smollm" entry and drops that step, so the reference puts it back.
     doc = json.loads(converted.read_text(encoding="utf-8"))
+    byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}
+    doc["pre_tokenizer"] = byte_level
+    plain = Tokenizer.from_str(json.dumps(doc))
     doc["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [
-        {"type": "Digits", "individual_digits": True}, doc["pre_tokenizer"]]}
-    smollm = Tokenizer.from_str(json.dumps(doc))
-    expected = hf_ids(smollm, strings)
+        {"type": "Digits", "individual_digits": True}, byte_level]}
+    return {"auto": auto, "converted": converted, "reference": Tokenizer.from_str(json.dumps(doc)), "plain": plain}
+
+
+def test_smollm2(smollm2, strings, strings_file):
+    hf_gguf_ids = smollm2["auto"](strings)["input_ids"]
+    # (1) The tokenizer.json HF writes from the GGUF, read by our from_json_file.
+    compare("smollm2 tokenizer.json (from HF's GGUF conversion)", strings, hf_gguf_ids,
+            ours(smollm2["converted"], strings_file))
+    # (2) Our GGUF reader against SmolLM2's digit-splitting tokenizer.
+    expected = hf_ids(smollm2["reference"], strings)
     compare("smollm2 GGUF", strings, expected, ours(SMOLLM_GGUF, strings_file))
     differ = sum(a != b for a, b in zip(expected, hf_gguf_ids))
     print(f"AutoTokenizer(gguf_file) differs from SmolLM2's digit-splitting tokenizer on {differ} strings")
+
+
+# The ids tests/cpp/tokenizer/smollm2_tokenizer_test.cpp pins for the real GGUF. Whitespace
+# before a digit is where AutoTokenizer(gguf_file) parts from SmolLM2's tokenizer: the digit
+# split leaves "\r\n" whole (2738 = "\r\n"), a plain GPT-2 split gives "\r" "\n" (201, 198).
+PINNED_SMOLLM2 = {
+    "\r\n3": [2738, 35],
+    " \r\n3": [216, 2738, 35],
+    "\n\n3": [1116, 35],
+    "  3": [256, 35],
+    " \r\n": [216, 2738],
+    "a\r\nb": [81, 201, 198, 82],
+}
+
+
+def test_smollm2_whitespace_before_digits(smollm2, tmp_path):
+    texts = list(PINNED_SMOLLM2)
+    path = tmp_path / "pinned.jsonl"
+    path.write_text("".join(json.dumps(t) + "\n" for t in texts), encoding="utf-8")
+    assert hf_ids(smollm2["reference"], texts) == list(PINNED_SMOLLM2.values())
+    assert ours(SMOLLM_GGUF, path) == list(PINNED_SMOLLM2.values())
+    # Without the digit split the run before "3" breaks up ([201, 198, 35], what the issue saw
+    # from AutoTokenizer(gguf_file)); with no digit after it the two agree.
+    plain = hf_ids(smollm2["plain"], texts)
+    assert plain[texts.index("\r\n3")] == [201, 198, 35]
+    assert plain[texts.index("a\r\nb")] == PINNED_SMOLLM2["a\r\nb"]
+    print("AutoTokenizer(gguf_file):", dict(zip(texts, smollm2["auto"](texts)["input_ids"])))
 
 
 @pytest.mark.skipif(not TOY_TOKENIZER.is_file(), reason="induction-2l tokenizer not present yet")
