@@ -1,9 +1,9 @@
 """Every example's claims hold (`circuit test` on ablation and induction; the IOI example on
 SmolLM2-135M through `circuit run`, whose results say each claim passed), IOI names its top
-heads, and its results are a valid interchange document. This is the slowest test (about 2
-minutes on 2 cores at ~200 GFLOP/s of fp32 matmul, 8 or more at ~50, which is why each command
-may take 30 minutes): the IOI example runs a patching sweep over 270 heads, path patching,
-EAP-IG over 70,651 edges, faithfulness and a CPR curve."""
+heads, and its results are a valid interchange document and match schema/results.schema.json.
+This is the slowest test (about 2 minutes on 2 cores at ~200 GFLOP/s of fp32 matmul, 8 or more
+at ~50, which is why each command may take 30 minutes): the IOI example runs a patching sweep
+over 270 heads, path patching, EAP-IG over 70,651 edges, faithfulness and a CPR curve."""
 import json
 import subprocess
 from pathlib import Path
@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import circuit_binary_with
+from test_results_schema import assert_valid_results
 
 REPO = Path(__file__).resolve().parents[2]
 SMOLLM2 = REPO / "models" / "smollm2-135m" / "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -40,6 +41,7 @@ def test_every_example_passes_its_claims_and_ioi_names_its_heads(binary, tmp_pat
                          capture_output=True, text=True, timeout=1800)
     assert run.returncode == 0, run.stdout + run.stderr
     results = json.loads((out / "results.json").read_text())
+    assert_valid_results(results)  # schema/results.schema.json: the contract the web app reads
     effects = results["scores"]["head_effects"]
     assert len(effects) == 270
     top = sorted(effects, key=lambda node: -abs(effects[node]))[:10]

@@ -91,7 +91,7 @@ function base64Floats(values: number[]): string {
 
 test('a report decodes its tensors and takes rows of them', async () => {
   const data: ReportData = {
-    format: 'circuitry.report', version: 1, results: { format: 'circuitry.results', source: 'a.circuit' },
+    format: 'circuitry.report', version: 1, results: { format: 'circuitry.results', source: 'a.circuit' } as unknown as ReportData['results'],
     circuit: null, model: null, source: null,
     tensors: [{ name: 'x/y', dtype: 'F32', shape: [3, 2], data: base64Floats([1, 2, 3, 4, 5, 6]) }],
   };

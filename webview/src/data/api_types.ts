@@ -105,30 +105,9 @@ export interface Tensor {
   data: Float32Array;
 }
 
-// results.json (cli/run/results_writer.cpp). Only the fields the app reads are typed; the
-// views receive the document as it is.
-import type { ResultsClaim } from '../views/types';
-
-export type { ResultsClaim };
-
-export interface ResultsDoc {
-  format: string;
-  version?: number;
-  source?: string;
-  model?: Partial<ModelSummary> & { name?: string };
-  conditions?: Record<string, unknown>;
-  seconds?: number;
-  forwards?: number;
-  backwards?: number;
-  passed?: boolean | null;
-  batches?: Record<string, { tokens?: string[][] }>;
-  experiments?: Array<Record<string, unknown>>;
-  scores?: Record<string, Record<string, number>>;
-  values?: Record<string, number>;
-  circuits?: Record<string, string[]>;
-  claims?: ResultsClaim[];
-  [key: string]: unknown;
-}
+// results.json (session/results_writer.cpp): its one definition, generated from
+// schema/results.schema.json (results_types.ts). `ResultsDoc` is the data layer's name for it.
+export type { ResultsClaim, ResultsDocument as ResultsDoc } from './results_types';
 
 // circuit.json: the interchange document (docs/interchange.md).
 export interface CircuitDoc {

@@ -93,14 +93,14 @@ function headCell(row: number, col: number): NodeRef {
 }
 
 /** A layer x head grid from scores keyed by node id ("a1.h3"); missing heads are NaN. */
-export function headGrid(scores: Record<string, number>, nLayers: number, nHeads: number): Grid {
+export function headGrid(scores: Record<string, number | null>, nLayers: number, nHeads: number): Grid {
   const values = new Float32Array(nLayers * nHeads).fill(NaN);
   for (const [id, value] of Object.entries(scores)) {
     const m = HEAD_ID.exec(id);
     if (!m) continue;
     const l = Number(m[1]);
     const h = Number(m[2]);
-    if (l < nLayers && h < nHeads) values[l * nHeads + h] = value;
+    if (l < nLayers && h < nHeads) values[l * nHeads + h] = value ?? NaN;
   }
   return layerHeadGrid(values, nLayers, nHeads);
 }
@@ -196,7 +196,7 @@ export function patchingFromExperiment(
         const values = byLayer((v) => {
           for (const it of items) {
             if ((it.position ?? 0) !== pos || it.head === null || it.head === undefined) continue;
-            if (it.layer! < nLayers && it.head < nHeads) v[it.layer! * nHeads + it.head] = it.value;
+            if (it.layer! < nLayers && it.head < nHeads) v[it.layer! * nHeads + it.head] = it.value ?? NaN;
           }
         }, nHeads, pos);
         const where = positions.length > 1 || pos !== 0 ? ` @ ${positionLabel(pos, tokens)}` : "";
@@ -212,7 +212,7 @@ export function patchingFromExperiment(
       const values = byLayer((v) => {
         for (const it of items) {
           const c = positions.indexOf(it.position ?? 0);
-          if (it.layer! < nLayers) v[it.layer! * cols + c] = it.value;
+          if (it.layer! < nLayers) v[it.layer! * cols + c] = it.value ?? NaN;
         }
       }, cols, null);
       heatmaps.push({
@@ -301,7 +301,7 @@ export function graphFromCircuitDocument(doc: CircuitDocument): CircuitGraphData
  */
 export function graphFromEdgeScores(
   title: string,
-  scores: Record<string, number>,
+  scores: Record<string, number | null>,
   circuit: string[],
   nLayers: number,
   nHeads: number,
@@ -504,7 +504,7 @@ export function dlaFromResults(results: ResultsDocument, name: string): DlaData 
     const m = MLP_ID.exec(id);
     if (!m || Number(m[1]) >= nLayers) continue;
     mlps ??= new Float32Array(nLayers).fill(NaN);
-    mlps[Number(m[1])] = v;
+    mlps[Number(m[1])] = v ?? NaN;
   }
   const values = analysis.values ?? {};
   const input = analysis.nodes.input ?? values.input;
@@ -558,9 +558,10 @@ export function claimsFromResults(results: ResultsDocument): ClaimsData {
       name: c.name,
       expression: c.expression,
       comparator: c.comparator,
-      threshold: c.threshold,
+      // A claim no stage measured has its bound as written, no threshold: NOT RUN.
+      threshold: "threshold" in c ? c.threshold : NaN,
       measured: typeof c.measured === "number" ? c.measured : null,
-      passed: typeof c.passed === "boolean" ? c.passed : null,
+      passed: "threshold" in c ? c.passed : null,
       location: parseLocation(c.location),
       locationText: c.location ?? "",
     })),

@@ -243,75 +243,18 @@ export interface ProvenanceData {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The documents the adapters read (only the fields the views use; see docs/server-api.md and
-// docs/interchange.md for the whole).
+// The documents the adapters read. results.json has one definition, generated from its schema
+// (schema/results.schema.json -> ../data/results_types.ts); circuit.json's is below (only the
+// fields the views use; see docs/interchange.md for the whole).
 
-export interface ResultsDocument {
-  format: string; // "circuitry.results"
-  version: number;
-  source: string;
-  model: { name: string; family: string; n_layers: number; n_heads: number };
-  conditions?: Record<string, string>;
-  seconds?: number;
-  forwards?: number;
-  backwards?: number;
-  passed?: boolean | null;
-  /** The plan's batches of prompts, token by token; experiments name theirs in `batches`. */
-  batches?: Record<string, { tokens?: string[][] }>;
-  experiments: ResultsExperiment[];
-  scores?: Record<string, Record<string, number>>;
-  values?: Record<string, number>;
-  circuits?: Record<string, string[]>;  // each circuit's edges
-  claims?: ResultsClaim[];
-  /** The size of circuit.json's graph: the union of every circuit the run discovered or measured. */
-  document?: { name: string; nodes: number; edges: number };
-}
-
-export interface ResultsExperiment {
-  name: string;
-  kind: string;
-  stage?: number;
-  batches?: string[]; // the batches it ran on, clean prompts first
-  value?: number;
-  analyses?: ResultsAnalysis[];
-  sweeps?: ResultsSweep[];
-  passes?: { name: string; saves: ResultsSave[]; metrics?: unknown[] }[];
-}
-
-export interface ResultsAnalysis {
-  name: string;
-  kind: string;
-  nodes?: Record<string, number>;
-  edges?: Record<string, number>;
-  circuit?: string[];
-  values?: Record<string, number>;
-  tensors?: Record<string, number[]>;
-  value?: number;
-  token_text?: Record<string, string>; // the text of the ids in the tensor top_tokens (logit lens)
-}
-
-export interface ResultsSweep {
-  name: string;
-  hook: string;
-  metric: string;
-  items: { item: number; layer?: number | null; head?: number | null; position?: number | null; value: number }[];
-}
-
-export interface ResultsSave {
-  hook: string; // "blocks.1.attn.hook_pattern"
-  shape: number[]; // [rows, heads, q, k]
-  heads?: number[]; // which heads the second axis holds, when not all of them
-}
-
-export interface ResultsClaim {
-  name: string;
-  expression: string;
-  comparator: string;
-  threshold: number;
-  measured: number | null;
-  passed: boolean | null;
-  location: string;
-}
+export type {
+  ResultsAnalysis,
+  ResultsClaim,
+  ResultsDocument,
+  ResultsExperiment,
+  ResultsSave,
+  ResultsSweep,
+} from "../data/results_types";
 
 export interface CircuitDocument {
   format: string; // "circuitry.circuit"

@@ -151,8 +151,8 @@ test("patching over SmolLM2's 270 heads becomes one 30 x 9 layer x head map", ()
   assert.equal(g.rows, 30);
   assert.equal(g.cols, 9);
   const items = ioi.experiment.sweeps![0].items;
-  const top = items.reduce((a, b) => (Math.abs(b.value) > Math.abs(a.value) ? b : a));
-  assert.equal(g.values[top.layer! * 9 + top.head!], Math.fround(top.value));
+  const top = items.reduce((a, b) => (Math.abs(b.value!) > Math.abs(a.value!) ? b : a));
+  assert.equal(g.values[top.layer! * 9 + top.head!], Math.fround(top.value!));
   assert.equal(p.heatmaps[0].scale, "diverging");
   assert.ok(p.heatmaps[0].title.includes("@ -1"));
 });
@@ -160,7 +160,7 @@ test("patching over SmolLM2's 270 heads becomes one 30 x 9 layer x head map", ()
 test("patching over layers and positions becomes a layer x position map", () => {
   const items = [];
   for (let l = 0; l < 3; l++) for (let pos = 0; pos < 4; pos++) items.push({ item: items.length, layer: l, head: null, position: pos, value: l + pos / 10 });
-  const exp: ResultsExperiment = { name: "resid", kind: "activation_patching", sweeps: [{ name: "resid", hook: "blocks.{layer}.hook_resid_pre", metric: "m", items }] };
+  const exp: ResultsExperiment = { name: "resid", kind: "activation_patching", stage: 1, sweeps: [{ name: "resid", hook: "blocks.{layer}.hook_resid_pre", metric: "m", items }] };
   const p = patchingFromExperiment(exp, 3, 9, ["<bos>", "When", " Mary", " and"]);
   const g = p.heatmaps[0].grid;
   assert.equal(g.colAxis, "position");
@@ -243,6 +243,6 @@ test("token strings: an experiment's batch (results.json batches)", () => {
   assert.equal(tokens[0][0], "<|bos|>");
   // The model is byte-level: a prompt is BOS then one token per character of the task's prompt.
   assert.deepEqual(tokens[0].slice(1).join(""), (circuit as unknown as { task: { prompts: string[] } }).task.prompts[0]);
-  assert.equal(experimentTokens({ ...results, batches: undefined }, patterns), null);
+  assert.equal(experimentTokens({ ...results, batches: undefined } as unknown as ResultsDocument, patterns), null);
 });
 
