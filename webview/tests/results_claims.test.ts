@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import type { ResultsClaim } from '../src/data/results_types';
-import { claimsFromResults } from '../src/views/adapters';
+import { claimsFromResults } from '../src/views/adapters/claims';
 import type { ResultsDocument } from '../src/views/types';
 
 test('a claim no stage measured is NOT RUN (passed null), with no threshold', () => {

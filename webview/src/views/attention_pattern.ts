@@ -1,7 +1,7 @@
 // The attention pattern of one head over one prompt: a query x key heatmap with the prompt's
 // tokens on both axes, a selector for the prompt row, the weight on hover. Part of the views.
 import { el } from "./dom";
-import { showToken } from "./adapters";
+import { showToken } from "./adapters/ids";
 import { renderHeatmap } from "./heatmap";
 import type { AttentionPatternData, Grid, HeatmapData, ViewEvents, ViewHandle } from "./types";
 

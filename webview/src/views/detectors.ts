@@ -1,7 +1,7 @@
 // Head-detector scores (previous token, induction, duplicate token, copying): a layer x head
 // heatmap per detector and a table of the best heads, ranked by the chosen detector, with every
 // detector's score per row. Click a head (cell or row) to select it. Part of the webview's views.
-import { rankHeads } from "./adapters";
+import { rankHeads } from "./adapters/grid";
 import { el } from "./dom";
 import { renderHeatmap } from "./heatmap";
 import type { DetectorData, DetectorKind, HeatmapData, ViewEvents, ViewHandle } from "./types";

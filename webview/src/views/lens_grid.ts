@@ -3,7 +3,7 @@
 // the final norm and the unembedding), coloured by its probability. Layer 0 is the top row, as
 // in every heatmap of the views; columns are the prompt's tokens. Part of the webview's views;
 // logit_lens.ts mounts it below the per-layer chart.
-import { showToken } from "./adapters";
+import { showToken } from "./adapters/ids";
 import { colourOf, css, formatNumber, inkOn } from "./colour";
 import { availableWidth, el, hidpiCanvas, redrawOnWidthChange, Tooltip } from "./dom";
 import type { LogitLensPositions } from "./types";

@@ -1,29 +1,15 @@
-// Unit tests of the views' adapters (adapters.ts) on real `circuit run` output (fixtures/).
+// Unit tests of the views' adapters (adapters/) on real `circuit run` output (fixtures/).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  attentionFromTensor,
-  claimsFromResults,
-  detectorsFromResults,
-  dlaFromResults,
-  experimentTokens,
-  findPatterns,
-  graphFromCircuitDocument,
-  graphFromEdgeScores,
-  graphFromResults,
-  gridFromTensor,
-  headGrid,
-  headSlot,
-  headsWithPatterns,
-  logitLensFromResults,
-  parseEdgeId,
-  parseLocation,
-  parseNodeId,
-  patchingFromExperiment,
-  provenanceFromDocuments,
-  rankHeads,
-  viewIndex,
-} from "../adapters";
+import { attentionFromTensor, findPatterns, headSlot, headsWithPatterns } from "../adapters/attention";
+import { claimsFromResults, provenanceFromDocuments } from "../adapters/claims";
+import { graphFromCircuitDocument, graphFromEdgeScores, graphFromResults } from "../adapters/circuit_graph";
+import { experimentTokens } from "../adapters/experiments";
+import { gridFromTensor, headGrid, rankHeads } from "../adapters/grid";
+import { parseEdgeId, parseLocation, parseNodeId } from "../adapters/ids";
+import { detectorsFromResults, dlaFromResults, logitLensFromResults } from "../adapters/lens";
+import { patchingFromExperiment } from "../adapters/patching";
+import { viewIndex } from "../adapters/view_index";
 import type { CircuitDocument, ResultsDocument, ResultsExperiment } from "../types";
 import resultsJson from "./fixtures/induction_results.json";
 import circuitJson from "./fixtures/induction_circuit.json";

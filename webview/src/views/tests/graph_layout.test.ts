@@ -1,7 +1,8 @@
 // Unit tests of the circuit graph's layout helpers (graph_layout.ts).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { graphFromCircuitDocument, parseNodeId, nodeLabel } from "../adapters";
+import { graphFromCircuitDocument } from "../adapters/circuit_graph";
+import { nodeLabel, parseNodeId } from "../adapters/ids";
 import {
   elkRequest,
   layoutFromElk,

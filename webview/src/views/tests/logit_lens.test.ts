@@ -3,7 +3,7 @@
 // tooltips).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { logitLensFromResults } from "../adapters";
+import { logitLensFromResults } from "../adapters/lens";
 import { clipToken, lensCellTooltip, lensPromptCount, lensPromptGrid, predictedText, promptLabel } from "../lens_grid";
 import type { ResultsDocument, Tensor } from "../types";
 

@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { autoRange, colourOf, formatNumber } from "../colour";
 import { patternGrid } from "../attention_pattern";
 import { layerTotals } from "../dla";
-import { headGrid, showToken } from "../adapters";
+import { headGrid } from "../adapters/grid";
+import { showToken } from "../adapters/ids";
 
 test("the diverging scale is white at 0, blue above, red below, saturating at the range", () => {
   assert.deepEqual(colourOf(0, "diverging", 1), [255, 255, 255]);
